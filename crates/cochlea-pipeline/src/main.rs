@@ -1,2 +1,218 @@
-//! The `pipeline` binary.
-fn main() {}
+//! The `pipeline` binary: `run`, `classify`, `features`, `init`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use cochlea_features::Extractor;
+use cochlea_pipeline::classify::{self, ClassifyOptions, Format};
+use cochlea_pipeline::run::{self, RunOptions};
+use cochlea_pipeline::{Config, bundle, dump, init};
+
+/// Turn folders of audio into trained, explained 1D-CNN classifiers.
+#[derive(Parser)]
+#[command(name = "pipeline", version, about)]
+struct Cli {
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// Worker threads for feature extraction (default: all cores).
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Train and evaluate as the config says; writes a new run directory.
+    Run {
+        /// The TOML config.
+        config: PathBuf,
+        /// Print the result summary as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Classify audio files and folders (recursively) with a trained model.
+    Classify {
+        /// A run directory or a model folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// Files and folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+        /// Classes listed per file.
+        #[arg(long, default_value_t = 3)]
+        top_k: usize,
+        /// Files whose best probability is below this are labelled "unknown".
+        #[arg(long)]
+        min_confidence: Option<f32>,
+        /// Classify long clips by windows of the training length and average them.
+        #[arg(long)]
+        windows: bool,
+        /// With --windows: one row per window instead of the average.
+        #[arg(long, requires = "windows")]
+        per_window: bool,
+    },
+    /// Write features as .npy (numpy-readable), an index CSV, and optional PNGs.
+    Features {
+        /// Feature settings from this config.
+        #[arg(long, required_unless_present = "model", conflicts_with = "model")]
+        config: Option<PathBuf>,
+        /// Or from this model (also writes the normalized model input).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Files and folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write a PNG image per file.
+        #[arg(long)]
+        png: bool,
+    },
+    /// Look at a folder of audio and write a starter config.
+    Init {
+        /// The folder of audio.
+        dir: PathBuf,
+        /// Where to write the config (default: DIR.toml beside the folder... printed to stdout when "-").
+        #[arg(long, default_value = "cochlea.toml")]
+        out: PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        // Only fails when a pool exists already, which cannot happen here.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+    }
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode> {
+    let quiet = cli.quiet;
+    match cli.cmd {
+        Cmd::Run { config, json } => {
+            let cfg = Config::load(&config)?;
+            let stop = Arc::new(AtomicBool::new(false));
+            let flag = stop.clone();
+            ctrlc::set_handler(move || {
+                if flag.swap(true, Ordering::SeqCst) {
+                    // Second Ctrl-C: the user insists.
+                    std::process::exit(130);
+                }
+                eprintln!("\ninterrupt: stopping after this epoch (Ctrl-C again to quit now)");
+            })
+            .context("cannot install the Ctrl-C handler")?;
+            let r = run::run(&config, &cfg, &RunOptions { quiet, stop })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print_summary(&r);
+            }
+            Ok(if r.interrupted { ExitCode::from(130) } else { ExitCode::SUCCESS })
+        }
+        Cmd::Classify { model, paths, out, format, top_k, min_confidence, windows, per_window } => {
+            let m = bundle::load(&model)?;
+            let exts: Vec<String> = ["wav", "flac", "mp3", "ogg", "oga"].map(String::from).to_vec();
+            let (files, problems) = dump::gather(&paths, &exts);
+            for (p, why) in &problems {
+                eprintln!("error: {}: {why}", p.display());
+            }
+            let opts = ClassifyOptions { format, top_k, min_confidence, windows, per_window, chunk: 256, quiet };
+            let tally = match &out {
+                Some(path) => {
+                    let mut buf = Vec::new();
+                    let t = classify::classify(&m, &files, &opts, &mut buf)?;
+                    cochlea_pipeline::atomic::write(path, &buf)?;
+                    t
+                }
+                None => {
+                    let stdout = std::io::stdout();
+                    let mut lock = std::io::BufWriter::new(stdout.lock());
+                    let t = classify::classify(&m, &files, &opts, &mut lock)?;
+                    lock.flush()?;
+                    t
+                }
+            };
+            let failed = tally.failed + problems.len();
+            eprintln!("classified {} files, {} failed", tally.ok, failed);
+            Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Cmd::Features { config, model, paths, out, png } => {
+            let (extractor, spec, exts) = match (&config, &model) {
+                (Some(c), _) => {
+                    let cfg = Config::load(c)?;
+                    (Extractor::new(&cfg.features, cfg.data.sample_rate)?, None, cfg.data.extensions.clone())
+                }
+                (None, Some(mdir)) => {
+                    let m = bundle::load(mdir)?;
+                    let exts = ["wav", "flac", "mp3", "ogg", "oga"].map(String::from).to_vec();
+                    (m.extractor, Some(m.input), exts)
+                }
+                (None, None) => bail!("give --config or --model"),
+            };
+            let (files, problems) = dump::gather(&paths, &exts);
+            for (p, why) in &problems {
+                eprintln!("error: {}: {why}", p.display());
+            }
+            let (ok, failed) = dump::dump(&files, &extractor, &dump::DumpOptions { out: &out, png, input: spec.as_ref(), quiet })?;
+            eprintln!("wrote features of {ok} files to {} ({} failed)", out.display(), failed + problems.len());
+            Ok(if failed + problems.len() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Cmd::Init { dir, out, force } => {
+            let s = init::survey(&dir)?;
+            let to_stdout = out == Path::new("-");
+            let config_dir = if to_stdout { PathBuf::from(".") } else { out.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from(".")) };
+            let text = init::starter_config(&dir, &s, &config_dir);
+            if to_stdout {
+                print!("{text}");
+            } else {
+                if out.exists() && !force {
+                    bail!("{} exists; pass --force to replace it", out.display());
+                }
+                cochlea_pipeline::atomic::write(&out, text.as_bytes())?;
+                eprintln!("wrote {} ({} files, {} classes); run it with: pipeline run {}", out.display(), s.files, s.classes.len(), out.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_summary(r: &run::RunResult) {
+    let pct = |v: f64| format!("{:.2}%", 100.0 * v);
+    if r.folds.len() == 1 {
+        let t = &r.folds[0].test;
+        println!(
+            "test accuracy {} (95% CI {}-{}), balanced {}, macro F1 {:.3} on {} files; chance {}",
+            pct(t.accuracy), pct(t.accuracy_ci95[0]), pct(t.accuracy_ci95[1]), pct(t.balanced_accuracy), t.macro_f1, t.n, pct(t.chance)
+        );
+    } else {
+        for f in &r.folds {
+            println!("{:>12}: accuracy {} ({} test files)", f.name, pct(f.test.accuracy), f.test.n);
+        }
+        println!("mean accuracy {} ± {} over {} folds", pct(r.accuracy_mean_std[0]), pct(r.accuracy_mean_std[1]), r.folds.len());
+    }
+    println!("report: {}", r.run_dir.join("report.html").display());
+}

@@ -1,0 +1,71 @@
+//! Loading a trained model with the exact input settings it was trained with.
+
+use std::path::{Path, PathBuf};
+
+use cochlea_features::Extractor;
+use cochlea_model::Classifier;
+
+use crate::error::Error;
+use crate::run::InputSpec;
+
+/// A model ready for inference: network, classes, and the input recipe.
+pub struct LoadedModel {
+    /// The bundle folder.
+    pub dir: PathBuf,
+    /// The network.
+    pub model: Classifier,
+    /// Class names in output order.
+    pub classes: Vec<String>,
+    /// Features, normalization and length, exactly as in training.
+    pub input: InputSpec,
+    /// The extractor of `input.features`.
+    pub extractor: Extractor,
+}
+
+/// Finds the bundle of a run directory or a bundle folder itself.
+pub fn resolve(path: &Path) -> Result<PathBuf, Error> {
+    if path.join("model.json").is_file() {
+        return Ok(path.to_path_buf());
+    }
+    if path.join("model").join("model.json").is_file() {
+        return Ok(path.join("model"));
+    }
+    if path.join("folds").is_dir() {
+        let mut folds: Vec<String> = std::fs::read_dir(path.join("folds"))
+            .map_err(|e| Error::io(path, e))?
+            .flatten()
+            .map(|e| format!("{}/model", e.path().display()))
+            .collect();
+        folds.sort();
+        return Err(Error::Bundle {
+            path: path.to_path_buf(),
+            msg: format!("this run has one model per fold; pass one of: {}", folds.join(", ")),
+        });
+    }
+    Err(Error::Bundle {
+        path: path.to_path_buf(),
+        msg: "no model.json here nor in model/: pass a run directory or a model folder".into(),
+    })
+}
+
+/// Loads the bundle of `path` (a run directory or a model folder).
+pub fn load(path: &Path) -> Result<LoadedModel, Error> {
+    let dir = resolve(path)?;
+    let (model, info) = Classifier::load(&dir)?;
+    let input: InputSpec = serde_json::from_value(info.metadata.get("input").cloned().unwrap_or_default())
+        .map_err(|e| Error::Bundle { path: dir.clone(), msg: format!("metadata.input: {e}") })?;
+    let extractor = Extractor::new(&input.features, input.sample_rate)?;
+    if extractor.n_rows() != model.n_features() || input.clip_frames != model.n_frames() {
+        return Err(Error::Bundle {
+            path: dir,
+            msg: format!(
+                "input shape mismatch: features give {} x {}, the network expects {} x {}",
+                extractor.n_rows(),
+                input.clip_frames,
+                model.n_features(),
+                model.n_frames()
+            ),
+        });
+    }
+    Ok(LoadedModel { dir, model, classes: info.classes, input, extractor })
+}

@@ -1,0 +1,206 @@
+//! `pipeline classify`: batch classification of files and folders with a
+//! trained model, streaming in chunks so huge folders never sit in memory.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::bundle::LoadedModel;
+use crate::error::Error;
+use crate::extract;
+use crate::metrics::argmax;
+use crate::normalize;
+use crate::report::csv_field;
+
+/// How the output is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One row per file (or window).
+    Csv,
+    /// JSON lines, one object per file (or window).
+    Json,
+}
+
+/// Options of `classify`.
+#[derive(Clone, Debug)]
+pub struct ClassifyOptions {
+    /// Output format.
+    pub format: Format,
+    /// How many top classes to list.
+    pub top_k: usize,
+    /// Below this confidence the label is "unknown".
+    pub min_confidence: Option<f32>,
+    /// Classify long clips by windows of the training length and average.
+    pub windows: bool,
+    /// With `windows`, one row per window instead of the average.
+    pub per_window: bool,
+    /// Files per chunk.
+    pub chunk: usize,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
+/// One output row.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    /// The file.
+    pub path: PathBuf,
+    /// Window index, when rows are per window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<usize>,
+    /// Predicted class, "unknown" under the confidence threshold, empty on error.
+    pub label: String,
+    /// Probability of the best class.
+    pub confidence: f32,
+    /// Best classes with probabilities.
+    pub top: Vec<(String, f32)>,
+    /// Why the file could not be classified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Counts of a classify run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tally {
+    /// Files classified.
+    pub ok: usize,
+    /// Files that failed.
+    pub failed: usize,
+}
+
+/// Starts of the windows covering `n` frames with windows of `w` frames,
+/// hop `w / 2`, the last window flush with the end.
+pub fn window_starts(n: usize, w: usize) -> Vec<usize> {
+    if n <= w {
+        return vec![0];
+    }
+    let hop = (w / 2).max(1);
+    let mut v: Vec<usize> = (0..=n - w).step_by(hop).collect();
+    if v.last() != Some(&(n - w)) {
+        v.push(n - w);
+    }
+    v
+}
+
+/// Inputs for one file: one per window, or one.
+fn inputs(m: &LoadedModel, feats: &cochlea_features::FeatureMatrix, windows: bool) -> Vec<Vec<f32>> {
+    let spec = &m.input;
+    let normed = spec.normalizer.apply(feats);
+    if !windows || normed.n_frames <= spec.clip_frames {
+        return vec![normalize::fit_length(&normed, spec.clip_frames, spec.pad, spec.crop)];
+    }
+    window_starts(normed.n_frames, spec.clip_frames)
+        .into_iter()
+        .map(|s| {
+            let mut w = Vec::with_capacity(normed.n_rows * spec.clip_frames);
+            for r in 0..normed.n_rows {
+                let row = &normed.data[r * normed.n_frames..(r + 1) * normed.n_frames];
+                w.extend_from_slice(&row[s..s + spec.clip_frames]);
+            }
+            w
+        })
+        .collect()
+}
+
+fn row_of(m: &LoadedModel, path: PathBuf, window: Option<usize>, p: &[f32], o: &ClassifyOptions) -> Row {
+    let mut order: Vec<usize> = (0..p.len()).collect();
+    order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
+    let best = argmax(p);
+    let confidence = p[best];
+    let label = match o.min_confidence {
+        Some(t) if confidence < t => "unknown".to_string(),
+        _ => m.classes[best].clone(),
+    };
+    let top = order.iter().take(o.top_k.max(1)).map(|&i| (m.classes[i].clone(), p[i])).collect();
+    Row { path, window, label, confidence, top, error: None }
+}
+
+/// Writes one row in the chosen format.
+pub fn write_row(out: &mut dyn Write, r: &Row, format: Format) -> std::io::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer(&mut *out, r).map_err(std::io::Error::other)?;
+            writeln!(out)
+        }
+        Format::Csv => {
+            let top: Vec<String> = r.top.iter().map(|(c, p)| format!("{c}:{p:.4}")).collect();
+            writeln!(
+                out,
+                "{},{},{},{:.6},{},{}",
+                csv_field(&r.path.to_string_lossy()),
+                r.window.map(|w| w.to_string()).unwrap_or_default(),
+                csv_field(&r.label),
+                r.confidence,
+                csv_field(&top.join(";")),
+                csv_field(r.error.as_deref().unwrap_or(""))
+            )
+        }
+    }
+}
+
+/// Classifies `files`, writing rows to `out` as each chunk finishes.
+pub fn classify(m: &LoadedModel, files: &[PathBuf], o: &ClassifyOptions, out: &mut dyn Write) -> Result<Tally, Error> {
+    let io = |e: std::io::Error| Error::io(std::path::Path::new("<output>"), e);
+    if o.format == Format::Csv {
+        writeln!(out, "path,window,label,confidence,top,error").map_err(io)?;
+    }
+    let mut tally = Tally::default();
+    let pb = crate::progress::bar(files.len() as u64, "classify", o.quiet);
+    for chunk in files.chunks(o.chunk.max(1)) {
+        let prepared: Vec<Result<Vec<Vec<f32>>, String>> = chunk
+            .par_iter()
+            .map(|p| extract::extract_one(p, &m.extractor, None).map(|e| inputs(m, &e.features, o.windows)))
+            .collect();
+        let batch: Vec<f32> = prepared.iter().flatten().flatten().flatten().copied().collect();
+        let n_inputs: usize = prepared.iter().flatten().map(Vec::len).sum();
+        let proba = if n_inputs > 0 { m.model.predict_proba(&batch, n_inputs)? } else { Vec::new() };
+        let k = m.classes.len();
+        let mut at = 0;
+        for (path, r) in chunk.iter().zip(prepared) {
+            match r {
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    tally.failed += 1;
+                    let row = Row { path: path.clone(), window: None, label: String::new(), confidence: 0.0, top: Vec::new(), error: Some(e) };
+                    write_row(out, &row, o.format).map_err(io)?;
+                }
+                Ok(wins) => {
+                    tally.ok += 1;
+                    let ps: Vec<&[f32]> = (0..wins.len()).map(|j| &proba[(at + j) * k..(at + j + 1) * k]).collect();
+                    at += wins.len();
+                    if o.per_window && o.windows {
+                        for (j, p) in ps.iter().enumerate() {
+                            write_row(out, &row_of(m, path.clone(), Some(j), p, o), o.format).map_err(io)?;
+                        }
+                    } else {
+                        let mut mean = vec![0f32; k];
+                        for p in &ps {
+                            for (a, b) in mean.iter_mut().zip(p.iter()) {
+                                *a += b / ps.len() as f32;
+                            }
+                        }
+                        write_row(out, &row_of(m, path.clone(), None, &mean, o), o.format).map_err(io)?;
+                    }
+                }
+            }
+        }
+        pb.inc(chunk.len() as u64);
+    }
+    pb.finish_and_clear();
+    Ok(tally)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_cover_the_clip_and_end_flush() {
+        assert_eq!(window_starts(50, 100), vec![0]);
+        assert_eq!(window_starts(100, 100), vec![0]);
+        assert_eq!(window_starts(250, 100), vec![0, 50, 100, 150]);
+        assert_eq!(window_starts(260, 100), vec![0, 50, 100, 150, 160]);
+    }
+}

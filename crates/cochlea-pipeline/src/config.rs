@@ -1,0 +1,452 @@
+//! The run configuration: one TOML file drives a whole run.
+//!
+//! Raw TOML is parsed into serde structs (`deny_unknown_fields`, defaults for
+//! every key), then [`Config::load`] validates everything once, resolves
+//! relative paths against the config file's folder, and returns a checked
+//! config before any work starts. Unknown keys get a "did you mean" from the
+//! keys serde expected.
+
+use std::path::{Path, PathBuf};
+
+use cochlea_features::FeatureConfig;
+use cochlea_model::{AugmentConfig, NetConfig, TrainConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// A whole run: data, split, features, normalization, model, training, report.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Name of the run; prefixes the run directory. Default: the file stem.
+    pub name: String,
+    /// Where the audio is, how labels and groups are read, clip length.
+    pub data: DataConfig,
+    /// How files are split into train / validation / test.
+    pub split: SplitConfig,
+    /// Feature extraction (see the feature crate's `FeatureConfig`).
+    pub features: FeatureConfig,
+    /// Normalization of features, fitted on the training split only.
+    pub normalize: NormalizeConfig,
+    /// The 1D CNN.
+    pub model: NetConfig,
+    /// Optimizer, schedule, epochs, early stopping, seed, device.
+    pub train: TrainConfig,
+    /// On-the-fly augmentation of training batches (all off by default).
+    pub augment: AugmentConfig,
+    /// Feature cache.
+    pub cache: CacheConfig,
+    /// Where and what to report.
+    pub report: ReportConfig,
+}
+
+/// Where labels (or groups) come from.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum FieldSource {
+    /// Not used (only meaningful for groups).
+    #[default]
+    None,
+    /// The name of the file's parent folder.
+    Folder,
+    /// The first capture group of a regex matched against the file name
+    /// (not the whole path), e.g. `{ regex = '^(\d)_' }`.
+    Regex(String),
+    /// The `label` (or `group`) column of the manifest CSV (`data.manifest`).
+    Manifest,
+}
+
+/// How short clips are filled up to the fixed number of frames.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PadMode {
+    /// Zeros after the clip (after normalization, i.e. the training mean).
+    #[default]
+    Zero,
+    /// The clip repeated until it fills the length.
+    Repeat,
+}
+
+/// Which part of a long clip is kept.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CropMode {
+    /// The centre of the clip.
+    #[default]
+    Center,
+    /// The start of the clip.
+    Start,
+}
+
+/// `[data]`: the audio files and their labels.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataConfig {
+    /// Folder searched recursively for audio (relative to the config file).
+    pub root: PathBuf,
+    /// File extensions taken as audio (case-insensitive).
+    pub extensions: Vec<String>,
+    /// Where the class label comes from: "folder", `{ regex = '...' }` or "manifest".
+    pub label: FieldSource,
+    /// Where the group (speaker, source recording) comes from; groups never
+    /// straddle a split when the split strategy is group-aware.
+    pub group: FieldSource,
+    /// CSV with columns `path,label[,group][,split]`; paths relative to the CSV.
+    /// When set, it lists the files instead of a folder scan.
+    pub manifest: Option<PathBuf>,
+    /// Every clip is resampled to this rate (Hz).
+    pub sample_rate: u32,
+    /// Frames fed to the model per clip; `0` picks the 95th percentile of the
+    /// training clips' frame counts.
+    pub clip_frames: usize,
+    /// How shorter clips are padded: "zero" or "repeat".
+    pub pad: PadMode,
+    /// Which part of longer clips is kept: "center" or "start".
+    pub crop: CropMode,
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        DataConfig {
+            root: PathBuf::from("."),
+            extensions: ["wav", "flac", "mp3", "ogg", "oga"].map(String::from).to_vec(),
+            label: FieldSource::Folder,
+            group: FieldSource::None,
+            manifest: None,
+            sample_rate: 8000,
+            clip_frames: 0,
+            pad: PadMode::Zero,
+            crop: CropMode::Center,
+        }
+    }
+}
+
+/// How files are divided for training and evaluation.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Random, stratified by class (`test_fraction`).
+    #[default]
+    Stratified,
+    /// Random by group, stratified as far as groups allow: no group on two sides.
+    Group,
+    /// Test files chosen by `split.test` (regex on the file name) or the manifest's `split` column.
+    Predefined,
+    /// Stratified k-fold (`folds`).
+    Kfold,
+    /// Group k-fold (`folds`): no group on two sides of any fold.
+    GroupKfold,
+    /// One fold per group: each group is the test set once.
+    LeaveOneGroupOut,
+}
+
+/// `[split]`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SplitConfig {
+    /// "stratified", "group", "predefined", "kfold", "group-kfold", "leave-one-group-out".
+    pub strategy: Strategy,
+    /// Fraction of files (or groups) held out for test (stratified, group).
+    pub test_fraction: f64,
+    /// Fraction of the training part held out for validation (same grouping rule).
+    /// `0` trains without validation (no early stopping).
+    pub val_fraction: f64,
+    /// Predefined split: regex on the file name; matching files are the test set.
+    pub test: Option<String>,
+    /// Number of folds for "kfold" and "group-kfold".
+    pub folds: usize,
+    /// Seed for every random split.
+    pub seed: u64,
+}
+
+impl Default for SplitConfig {
+    fn default() -> Self {
+        SplitConfig {
+            strategy: Strategy::Stratified,
+            test_fraction: 0.2,
+            val_fraction: 0.1,
+            test: None,
+            folds: 5,
+            seed: 0,
+        }
+    }
+}
+
+/// Feature normalization method.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum NormMethod {
+    /// Mean 0, standard deviation 1 per feature row, fitted on training frames.
+    #[default]
+    Standard,
+    /// Range [0, 1] per feature row, fitted on training frames.
+    Minmax,
+    /// Each clip on its own: mean 0, std 1 per row over that clip's frames (CMVN).
+    Utterance,
+    /// Features are fed as computed.
+    None,
+}
+
+/// `[normalize]`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NormalizeConfig {
+    /// "standard", "minmax", "utterance" or "none".
+    pub method: NormMethod,
+}
+
+/// `[cache]`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// Cache features on disk, keyed by file content and feature config.
+    pub enabled: bool,
+    /// Cache folder; default `$COCHLEA_CACHE_DIR/features` or
+    /// `~/.cache/cochlea/features`.
+    pub dir: Option<PathBuf>,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            enabled: true,
+            dir: None,
+        }
+    }
+}
+
+/// `[report]`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportConfig {
+    /// Folder that receives one new run directory per run (relative to the config file).
+    pub dir: PathBuf,
+    /// At most this many misclassified files are listed in the report.
+    pub max_misclassified: usize,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig {
+            dir: PathBuf::from("runs"),
+            max_misclassified: 50,
+        }
+    }
+}
+
+impl Config {
+    /// Reads, parses and validates a config file, resolving relative paths
+    /// against its folder.
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let mut cfg = Config::parse(&text).map_err(|msg| Error::Config {
+            path: path.to_path_buf(),
+            msg,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        cfg.resolve_paths(base);
+        if cfg.name.is_empty() {
+            cfg.name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "run".into());
+        }
+        cfg.validate().map_err(|msg| Error::Config {
+            path: path.to_path_buf(),
+            msg,
+        })?;
+        Ok(cfg)
+    }
+
+    /// Parses TOML text; an unknown key gets the nearest valid key suggested.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| with_suggestion(&e.to_string()))
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let join = |p: &Path| {
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                base.join(p)
+            }
+        };
+        self.data.root = join(&self.data.root);
+        self.data.manifest = self.data.manifest.as_deref().map(join);
+        self.report.dir = join(&self.report.dir);
+        self.cache.dir = self.cache.dir.as_deref().map(join);
+    }
+
+    /// Checks values that serde's types cannot; each message names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        let d = &self.data;
+        if d.manifest.is_none() && !d.root.is_dir() {
+            return Err(format!(
+                "data.root: folder {} does not exist",
+                d.root.display()
+            ));
+        }
+        if let Some(m) = &d.manifest {
+            if !m.is_file() {
+                return Err(format!("data.manifest: file {} does not exist", m.display()));
+            }
+        }
+        if !(1000..=384_000).contains(&d.sample_rate) {
+            return Err(format!(
+                "data.sample_rate: {} Hz is out of range (1000 to 384000)",
+                d.sample_rate
+            ));
+        }
+        if d.extensions.is_empty() {
+            return Err("data.extensions: the list is empty; give e.g. [\"wav\"]".into());
+        }
+        for (key, src) in [("data.label", &d.label), ("data.group", &d.group)] {
+            match src {
+                FieldSource::Regex(re) => check_regex(key, re, true)?,
+                FieldSource::Manifest if d.manifest.is_none() => {
+                    return Err(format!("{key}: \"manifest\" needs data.manifest to be set"));
+                }
+                _ => {}
+            }
+        }
+        if d.label == FieldSource::None {
+            return Err("data.label: a label source is required: \"folder\", { regex = '...' } or \"manifest\"".into());
+        }
+        let s = &self.split;
+        if !(0.0..1.0).contains(&s.test_fraction) {
+            return Err(format!(
+                "split.test_fraction: {} must be in [0, 1)",
+                s.test_fraction
+            ));
+        }
+        if !(0.0..1.0).contains(&s.val_fraction) {
+            return Err(format!(
+                "split.val_fraction: {} must be in [0, 1)",
+                s.val_fraction
+            ));
+        }
+        match s.strategy {
+            Strategy::Stratified | Strategy::Group if s.test_fraction <= 0.0 => {
+                return Err("split.test_fraction: must be above 0 for a random split".into());
+            }
+            Strategy::Predefined => match &s.test {
+                Some(re) => check_regex("split.test", re, false)?,
+                None if d.manifest.is_some() => {}
+                None => {
+                    return Err("split.test: the predefined strategy needs a regex for the test files (or a manifest with a split column)".into());
+                }
+            },
+            Strategy::Kfold | Strategy::GroupKfold if s.folds < 2 => {
+                return Err(format!("split.folds: {} must be at least 2", s.folds));
+            }
+            _ => {}
+        }
+        let group_aware = matches!(
+            s.strategy,
+            Strategy::Group | Strategy::GroupKfold | Strategy::LeaveOneGroupOut
+        );
+        if group_aware && d.group == FieldSource::None {
+            return Err(format!(
+                "data.group: split.strategy = \"{}\" needs a group source (\"folder\", {{ regex = '...' }} or \"manifest\")",
+                strategy_name(s.strategy)
+            ));
+        }
+        self.features
+            .validate(d.sample_rate)
+            .map_err(|e| e.to_string())?;
+        if self.train.epochs == 0 {
+            return Err("train.epochs: must be at least 1".into());
+        }
+        if self.train.batch_size == 0 {
+            return Err("train.batch_size: must be at least 1".into());
+        }
+        if !(self.train.lr > 0.0 && self.train.lr.is_finite()) {
+            return Err(format!("train.lr: {} must be a positive number", self.train.lr));
+        }
+        Ok(())
+    }
+}
+
+/// The TOML spelling of a split strategy.
+pub fn strategy_name(s: Strategy) -> &'static str {
+    match s {
+        Strategy::Stratified => "stratified",
+        Strategy::Group => "group",
+        Strategy::Predefined => "predefined",
+        Strategy::Kfold => "kfold",
+        Strategy::GroupKfold => "group-kfold",
+        Strategy::LeaveOneGroupOut => "leave-one-group-out",
+    }
+}
+
+fn check_regex(key: &str, re: &str, needs_capture: bool) -> Result<(), String> {
+    let compiled =
+        regex::Regex::new(re).map_err(|e| format!("{key}: regex {re:?} does not compile: {e}"))?;
+    if needs_capture && compiled.captures_len() < 2 {
+        return Err(format!(
+            "{key}: regex {re:?} has no capture group; put the part that is the value in parentheses, e.g. '^(\\d)_'"
+        ));
+    }
+    Ok(())
+}
+
+/// serde says "unknown field `lrr`, expected one of `lr`, `epochs`": add the
+/// nearest one as a suggestion.
+fn with_suggestion(msg: &str) -> String {
+    let Some(rest) = msg.split("unknown field `").nth(1) else {
+        return msg.to_string();
+    };
+    let Some((unknown, tail)) = rest.split_once('`') else {
+        return msg.to_string();
+    };
+    let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+    let best = expected
+        .iter()
+        .map(|k| (edit_distance(unknown, k), *k))
+        .min()
+        .filter(|(d, k)| *d <= (k.len().max(unknown.len()) / 2).max(2));
+    match best {
+        Some((_, k)) => format!("{}\n  did you mean `{k}`?", msg.trim_end()),
+        None => msg.to_string(),
+    }
+}
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_suggests_the_nearest() {
+        let err = Config::parse("[train]\nlrr = 0.1\n").unwrap_err();
+        assert!(err.contains("lrr"), "{err}");
+        assert!(err.contains("did you mean `lr`"), "{err}");
+    }
+
+    #[test]
+    fn label_sources_parse() {
+        let c = Config::parse("[data]\nlabel = { regex = '^(\\d)_' }\ngroup = \"folder\"\n").unwrap();
+        assert_eq!(c.data.label, FieldSource::Regex("^(\\d)_".into()));
+        assert_eq!(c.data.group, FieldSource::Folder);
+    }
+
+    #[test]
+    fn edit_distance_counts_edits() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "ab"), 2);
+    }
+}

@@ -1,0 +1,72 @@
+//! Features for many files: read, hash, cache lookup, decode, compute, in
+//! parallel with rayon. A file that fails is reported with its reason and
+//! the others go on.
+
+use std::path::{Path, PathBuf};
+
+use cochlea_features::{ClipInfo, Extractor, FeatureConfig, FeatureMatrix, decode};
+use rayon::prelude::*;
+
+use crate::cache::Cache;
+use crate::progress;
+
+/// One file's features.
+#[derive(Clone, Debug)]
+pub struct Extracted {
+    /// What decoding learnt about the file.
+    pub info: ClipInfo,
+    /// `[n_rows x n_frames]` features.
+    pub features: FeatureMatrix,
+    /// BLAKE3 of the file's bytes.
+    pub content_hash: String,
+    /// Whether the features came from the cache.
+    pub from_cache: bool,
+}
+
+/// A hash of everything that changes the features of a given file.
+pub fn feature_key(cfg: &FeatureConfig, sample_rate: u32) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(serde_json::to_string(cfg).unwrap_or_default().as_bytes());
+    h.update(&sample_rate.to_le_bytes());
+    h.update(b"cochlea-features ");
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.finalize().to_hex().to_string()
+}
+
+/// Features of one file; the error names the file.
+pub fn extract_one(path: &Path, ex: &Extractor, cache: Option<&Cache>) -> Result<Extracted, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let content_hash = blake3::hash(&bytes).to_hex().to_string();
+    if let Some((mut info, features)) = cache.and_then(|c| c.get(&content_hash)) {
+        if features.n_rows == ex.n_rows() {
+            info.path = path.to_path_buf();
+            return Ok(Extracted { info, features, content_hash, from_cache: true });
+        }
+    }
+    let ext = path.extension().and_then(|e| e.to_str());
+    let clip = decode::decode_bytes(&bytes, ext, ex.sample_rate(), path).map_err(|e| e.to_string())?;
+    let features = ex.compute(&clip.samples);
+    if features.data.iter().any(|v| !v.is_finite()) {
+        return Err(format!("{}: features are not finite", path.display()));
+    }
+    if let Some(c) = cache {
+        // A cache that cannot be written only costs time later.
+        let _ = c.put(&content_hash, &clip.info, &features);
+    }
+    Ok(Extracted { info: clip.info, features, content_hash, from_cache: false })
+}
+
+/// Features of every file, in order, in parallel, with a progress bar.
+pub fn extract_all(paths: &[PathBuf], ex: &Extractor, cache: Option<&Cache>, quiet: bool) -> Vec<Result<Extracted, String>> {
+    let pb = progress::bar(paths.len() as u64, "features", quiet);
+    let out = paths
+        .par_iter()
+        .map(|p| {
+            let r = extract_one(p, ex, cache);
+            pb.inc(1);
+            r
+        })
+        .collect();
+    pb.finish_and_clear();
+    out
+}

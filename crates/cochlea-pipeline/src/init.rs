@@ -1,0 +1,140 @@
+//! `pipeline init DIR`: look at a folder of audio and write a starter config.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use cochlea_features::decode;
+use rayon::prelude::*;
+use regex::Regex;
+
+use crate::dataset::{find_audio, sort_class_names};
+use crate::error::Error;
+
+/// What `init` found in the folder.
+#[derive(Clone, Debug)]
+pub struct Survey {
+    /// Audio files found.
+    pub files: usize,
+    /// Label source as TOML text.
+    pub label: String,
+    /// Group source as TOML text, if a grouping was recognised.
+    pub group: Option<String>,
+    /// Class names and counts.
+    pub classes: BTreeMap<String, usize>,
+    /// Source sample rates and counts (of the files decoded).
+    pub sample_rates: BTreeMap<u32, usize>,
+    /// Durations (s) of the files decoded, sorted.
+    pub durations: Vec<f64>,
+}
+
+const EXTS: [&str; 5] = ["wav", "flac", "mp3", "ogg", "oga"];
+
+fn classes_by(files: &[PathBuf], f: impl Fn(&Path) -> Option<String>) -> Option<BTreeMap<String, usize>> {
+    let mut m = BTreeMap::new();
+    for p in files {
+        *m.entry(f(p)?).or_insert(0) += 1;
+    }
+    Some(m)
+}
+
+fn plausible(m: &BTreeMap<String, usize>, n: usize) -> bool {
+    (2..=n / 2).contains(&m.len()) && m.values().all(|&c| c >= 2)
+}
+
+/// Surveys `dir`: label scheme, groups, rates and durations (decodes up to 400 files).
+pub fn survey(dir: &Path) -> Result<Survey, Error> {
+    let exts: Vec<String> = EXTS.map(String::from).to_vec();
+    let (files, _) = find_audio(dir, &exts)?;
+    if files.is_empty() {
+        return Err(Error::Data(format!("no audio files ({}) under {}", EXTS.join(", "), dir.display())));
+    }
+    let name = |p: &Path| p.file_name().map(|s| s.to_string_lossy().into_owned());
+    let folder = classes_by(&files, |p| p.parent().and_then(|d| d.file_name()).map(|s| s.to_string_lossy().into_owned()));
+    let prefix = Regex::new(r"^([^_\-. ]+)[_\-]").ok();
+    let second = Regex::new(r"^[^_\-. ]+[_\-]([^_\-. ]+)[_\-]").ok();
+    let by_prefix = prefix.as_ref().and_then(|re| classes_by(&files, |p| Some(re.captures(&name(p)?)?.get(1)?.as_str().to_string())));
+    let n = files.len();
+    let (label, classes) = match (folder, by_prefix) {
+        (Some(f), _) if plausible(&f, n) => ("\"folder\"".to_string(), f),
+        (_, Some(p)) if plausible(&p, n) => ("{ regex = '^([^_\\-. ]+)[_\\-]' }".to_string(), p),
+        _ => {
+            return Err(Error::Data(format!(
+                "cannot tell the labels of {}: put each class in its own folder, or start file names with the label and an underscore (e.g. yes_0001.wav)",
+                dir.display()
+            )));
+        }
+    };
+    let group = second
+        .as_ref()
+        .and_then(|re| classes_by(&files, |p| Some(re.captures(&name(p)?)?.get(1)?.as_str().to_string())))
+        .filter(|g| g.len() >= 2 && g.len() < n / 2)
+        .map(|_| "{ regex = '^[^_\\-. ]+[_\\-]([^_\\-. ]+)[_\\-]' }".to_string());
+    let step = (files.len() / 400).max(1);
+    let sample: Vec<&PathBuf> = files.iter().step_by(step).collect();
+    let infos: Vec<(u32, f64)> = sample
+        .par_iter()
+        .filter_map(|p| {
+            // Decoding at the file's own rate: no resampling, only metadata wanted.
+            let c = decode::decode_file(p, 8000).ok()?;
+            Some((c.info.source_sample_rate, c.info.duration_s))
+        })
+        .collect();
+    let mut sample_rates = BTreeMap::new();
+    let mut durations = Vec::new();
+    for (sr, d) in infos {
+        *sample_rates.entry(sr).or_insert(0) += 1;
+        durations.push(d);
+    }
+    durations.sort_by(f64::total_cmp);
+    Ok(Survey { files: n, label, group, classes, sample_rates, durations })
+}
+
+/// The starter config text for a survey of `dir`.
+pub fn starter_config(dir: &Path, s: &Survey, config_dir: &Path) -> String {
+    let common_sr = s.sample_rates.iter().max_by_key(|(_, c)| **c).map(|(r, _)| *r).unwrap_or(16000);
+    // Speech and most event sounds carry their information below 8 kHz.
+    let sr = if common_sr >= 16000 { 16000 } else { common_sr.max(8000) };
+    let (n_fft, hop, n_mels) = if sr <= 8000 { (256, 80, 40) } else { (512, 160, 64) };
+    let p95 = s.durations.get(((s.durations.len().max(1) - 1) as f64 * 0.95).round() as usize).copied().unwrap_or(1.0);
+    let frames = ((p95 * f64::from(sr) / f64::from(hop)).ceil() as usize + 1).max(8);
+    let root = pathdiff(dir, config_dir);
+    let mut classes: Vec<String> = s.classes.keys().cloned().collect();
+    sort_class_names(&mut classes);
+    let strategy = if s.group.is_some() { "group" } else { "stratified" };
+    let mut t = String::new();
+    let _ = writeln!(t, "# Starter config written by `pipeline init` for {}.", dir.display());
+    let _ = writeln!(t, "# Found {} files, {} classes: {}.", s.files, classes.len(), classes.join(", "));
+    let _ = writeln!(t, "# Source sample rates (of {} files read): {:?}; durations {:.2} s to {:.2} s (95th percentile {:.2} s).", s.durations.len(), s.sample_rates, s.durations.first().unwrap_or(&0.0), s.durations.last().unwrap_or(&0.0), p95);
+    let _ = writeln!(t, "# Every key is documented in docs/config.md.\n");
+    let _ = writeln!(t, "name = {:?}\n", dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "audio".into()));
+    let _ = writeln!(t, "[data]\nroot = {:?}\nlabel = {}", root.to_string_lossy(), s.label);
+    if let Some(g) = &s.group {
+        let _ = writeln!(t, "# Groups (e.g. speakers) recognised in the file names: a group never sits on both sides of the split.\ngroup = {g}");
+    }
+    let _ = writeln!(t, "sample_rate = {sr}\n# 95th percentile of durations at hop {hop}.\nclip_frames = {frames}\n");
+    let _ = writeln!(t, "[split]\nstrategy = \"{strategy}\"\ntest_fraction = 0.2\nval_fraction = 0.1\nseed = 0\n");
+    let _ = writeln!(t, "[features]\nkinds = [\"mfcc\"]\nn_fft = {n_fft}\nhop_length = {hop}\nn_mels = {n_mels}\nn_mfcc = 13\ndeltas = 2\n");
+    let _ = writeln!(t, "[normalize]\nmethod = \"standard\"\n");
+    let _ = writeln!(t, "[model]\nblocks = [\n  {{ filters = 64, kernel = 5, pool = 2 }},\n  {{ filters = 128, kernel = 3, pool = 2 }},\n  {{ filters = 128, kernel = 3, pool = 2 }},\n]\ndropout = 0.3\n");
+    let _ = writeln!(t, "[train]\noptimizer = \"adam\"\nlr = 0.001\nweight_decay = 0.0001\nbatch_size = 64\nepochs = 40\nearly_stopping = 10\nseed = 0");
+    t
+}
+
+/// `path` relative to `base` when both are relative or share a prefix.
+fn pathdiff(path: &Path, base: &Path) -> PathBuf {
+    let (Ok(p), Ok(b)) = (path.canonicalize(), base.canonicalize()) else {
+        return path.to_path_buf();
+    };
+    let pc: Vec<_> = p.components().collect();
+    let bc: Vec<_> = b.components().collect();
+    let common = pc.iter().zip(&bc).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..bc.len() {
+        out.push("..");
+    }
+    for c in &pc[common..] {
+        out.push(c);
+    }
+    if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
+}

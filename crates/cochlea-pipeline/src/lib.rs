@@ -1,0 +1,29 @@
+//! The pipeline: a TOML config drives decode -> features -> split ->
+//! normalize -> train -> evaluate -> report, and a trained model classifies
+//! new files with exactly the features and normalization it was trained on.
+//!
+//! This is the only crate that knows both the feature crate (audio) and the
+//! model crate (libtorch). One module per stage: `config`, `dataset`,
+//! `extract` (+ `cache`), `split`, `normalize`, `run`, `metrics`, `report`
+//! (+ `svg`), `bundle`, `classify`, `dump`, `init`.
+
+pub mod atomic;
+pub mod bundle;
+pub mod cache;
+pub mod classify;
+pub mod config;
+pub mod dataset;
+pub mod dump;
+pub mod error;
+pub mod extract;
+pub mod init;
+pub mod metrics;
+pub mod normalize;
+pub mod progress;
+pub mod report;
+pub mod run;
+pub mod split;
+pub mod svg;
+
+pub use config::Config;
+pub use error::Error;

@@ -1,0 +1,270 @@
+//! Splitting files into train / validation / test, one or more folds.
+//!
+//! Every strategy is deterministic for a seed. Group-aware strategies never
+//! put one group (speaker, source recording) on two sides, and take the
+//! validation set from the training part by the same rule, so model
+//! selection never sees a test group.
+
+use std::collections::BTreeMap;
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use regex::Regex;
+
+use crate::config::{SplitConfig, Strategy};
+use crate::dataset::Item;
+use crate::error::Error;
+
+/// Indices into the dataset's items for one train/val/test division.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fold {
+    /// "main" for a single split, "fold1".., or the held-out group's name.
+    pub name: String,
+    /// Training items.
+    pub train: Vec<usize>,
+    /// Validation items (from the training part only).
+    pub val: Vec<usize>,
+    /// Test items.
+    pub test: Vec<usize>,
+}
+
+/// Makes the folds the config asks for over `items` (indices `0..items.len()`).
+pub fn make_folds(cfg: &SplitConfig, items: &[Item]) -> Result<Vec<Fold>, Error> {
+    let all: Vec<usize> = (0..items.len()).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let grouped = matches!(
+        cfg.strategy,
+        Strategy::Group | Strategy::GroupKfold | Strategy::LeaveOneGroupOut
+    );
+    let tests: Vec<(String, Vec<usize>)> = match cfg.strategy {
+        Strategy::Stratified => vec![("main".into(), stratified_pick(&all, items, cfg.test_fraction, &mut rng))],
+        Strategy::Group => vec![("main".into(), group_pick(&all, items, cfg.test_fraction, &mut rng))],
+        Strategy::Predefined => vec![("main".into(), predefined(cfg, items)?)],
+        Strategy::Kfold => stratified_kfold(&all, items, cfg.folds, &mut rng),
+        Strategy::GroupKfold => group_kfold(&all, items, cfg.folds, &mut rng)?,
+        Strategy::LeaveOneGroupOut => leave_one_group_out(items)?,
+    };
+    let mut folds = Vec::new();
+    for (name, mut test) in tests {
+        test.sort_unstable();
+        if test.is_empty() {
+            return Err(Error::Split(format!("fold {name}: the test set is empty")));
+        }
+        let rest: Vec<usize> = all.iter().copied().filter(|i| test.binary_search(i).is_err()).collect();
+        if rest.is_empty() {
+            return Err(Error::Split(format!("fold {name}: no files are left for training")));
+        }
+        let mut val = if cfg.val_fraction <= 0.0 {
+            Vec::new()
+        } else if grouped {
+            group_pick(&rest, items, cfg.val_fraction, &mut rng)
+        } else {
+            stratified_pick(&rest, items, cfg.val_fraction, &mut rng)
+        };
+        val.sort_unstable();
+        let train: Vec<usize> = rest.iter().copied().filter(|i| val.binary_search(i).is_err()).collect();
+        if train.is_empty() {
+            return Err(Error::Split(format!("fold {name}: validation took every training file; lower split.val_fraction")));
+        }
+        folds.push(Fold { name, train, val, test });
+    }
+    Ok(folds)
+}
+
+/// Per class, `round(fraction * n)` items (at least one where a class has two or more).
+fn stratified_pick(pool: &[usize], items: &[Item], fraction: f64, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let mut by_class: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for &i in pool {
+        by_class.entry(items[i].label).or_default().push(i);
+    }
+    let mut out = Vec::new();
+    for (_, mut v) in by_class {
+        v.shuffle(rng);
+        let mut k = (fraction * v.len() as f64).round() as usize;
+        if k == 0 && v.len() >= 2 && fraction > 0.0 {
+            k = 1;
+        }
+        out.extend_from_slice(&v[..k.min(v.len().saturating_sub(1))]);
+    }
+    out
+}
+
+fn groups_of(pool: &[usize], items: &[Item]) -> BTreeMap<String, Vec<usize>> {
+    let mut g: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for &i in pool {
+        g.entry(items[i].group.clone()).or_default().push(i);
+    }
+    g
+}
+
+/// Whole groups, in a seeded random order, until `fraction` of the items is reached.
+fn group_pick(pool: &[usize], items: &[Item], fraction: f64, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let groups = groups_of(pool, items);
+    if groups.len() < 2 {
+        return Vec::new();
+    }
+    let mut names: Vec<&String> = groups.keys().collect();
+    names.shuffle(rng);
+    let target = fraction * pool.len() as f64;
+    let mut out = Vec::new();
+    for name in names.iter().take(groups.len() - 1) {
+        if out.len() as f64 >= target {
+            break;
+        }
+        out.extend_from_slice(&groups[*name]);
+    }
+    out
+}
+
+fn predefined(cfg: &SplitConfig, items: &[Item]) -> Result<Vec<usize>, Error> {
+    if let Some(re) = &cfg.test {
+        let re = Regex::new(re).map_err(|e| Error::Split(format!("split.test: {e}")))?;
+        let test: Vec<usize> = (0..items.len())
+            .filter(|&i| {
+                items[i]
+                    .path
+                    .file_name()
+                    .is_some_and(|n| re.is_match(&n.to_string_lossy()))
+            })
+            .collect();
+        if test.is_empty() {
+            return Err(Error::Split(format!(
+                "split.test: regex {:?} matches no file name",
+                re.as_str()
+            )));
+        }
+        return Ok(test);
+    }
+    let test: Vec<usize> = (0..items.len()).filter(|&i| items[i].manifest_test == Some(true)).collect();
+    if test.is_empty() {
+        return Err(Error::Split("the manifest's split column marks no file as \"test\"".into()));
+    }
+    Ok(test)
+}
+
+fn stratified_kfold(pool: &[usize], items: &[Item], k: usize, rng: &mut ChaCha8Rng) -> Vec<(String, Vec<usize>)> {
+    let mut folds = vec![Vec::new(); k];
+    let mut by_class: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for &i in pool {
+        by_class.entry(items[i].label).or_default().push(i);
+    }
+    let mut offset = 0;
+    for (_, mut v) in by_class {
+        v.shuffle(rng);
+        for (j, i) in v.into_iter().enumerate() {
+            folds[(j + offset) % k].push(i);
+        }
+        offset += 1;
+    }
+    folds.into_iter().enumerate().map(|(f, t)| (format!("fold{}", f + 1), t)).collect()
+}
+
+/// Largest groups first, each into the currently smallest fold (as
+/// scikit-learn's GroupKFold), ties broken by a seeded shuffle.
+fn group_kfold(pool: &[usize], items: &[Item], k: usize, rng: &mut ChaCha8Rng) -> Result<Vec<(String, Vec<usize>)>, Error> {
+    let groups = groups_of(pool, items);
+    if groups.len() < k {
+        return Err(Error::Split(format!(
+            "split.folds: {k} folds need at least {k} groups, found {}",
+            groups.len()
+        )));
+    }
+    let mut list: Vec<Vec<usize>> = groups.into_values().collect();
+    list.shuffle(rng);
+    list.sort_by_key(|g| std::cmp::Reverse(g.len()));
+    let mut folds = vec![Vec::new(); k];
+    for g in list {
+        let smallest = (0..k).min_by_key(|&f| folds[f].len()).unwrap_or(0);
+        folds[smallest].extend(g);
+    }
+    Ok(folds.into_iter().enumerate().map(|(f, t)| (format!("fold{}", f + 1), t)).collect())
+}
+
+fn leave_one_group_out(items: &[Item]) -> Result<Vec<(String, Vec<usize>)>, Error> {
+    let all: Vec<usize> = (0..items.len()).collect();
+    let groups = groups_of(&all, items);
+    if groups.len() < 2 {
+        return Err(Error::Split(format!(
+            "leave-one-group-out needs at least 2 groups, found {}",
+            groups.len()
+        )));
+    }
+    Ok(groups.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+    use std::path::PathBuf;
+
+    fn items(n_classes: usize, n_groups: usize, per: usize) -> Vec<Item> {
+        let mut v = Vec::new();
+        for c in 0..n_classes {
+            for g in 0..n_groups {
+                for t in 0..per {
+                    v.push(Item {
+                        path: PathBuf::from(format!("{c}_g{g}_{t}.wav")),
+                        label: c,
+                        group: format!("g{g}"),
+                        manifest_test: None,
+                    });
+                }
+            }
+        }
+        v
+    }
+
+    fn groups(items: &[Item], idx: &[usize]) -> HashSet<String> {
+        idx.iter().map(|&i| items[i].group.clone()).collect()
+    }
+
+    #[test]
+    fn group_strategies_never_share_a_group() {
+        let it = items(4, 6, 5);
+        for strategy in [Strategy::Group, Strategy::GroupKfold, Strategy::LeaveOneGroupOut] {
+            let cfg = SplitConfig { strategy, folds: 3, ..SplitConfig::default() };
+            let folds = make_folds(&cfg, &it).unwrap();
+            for f in &folds {
+                let (tr, va, te) = (groups(&it, &f.train), groups(&it, &f.val), groups(&it, &f.test));
+                assert!(tr.is_disjoint(&te), "{strategy:?} {}", f.name);
+                assert!(tr.is_disjoint(&va), "{strategy:?} {}", f.name);
+                assert!(va.is_disjoint(&te), "{strategy:?} {}", f.name);
+                assert_eq!(f.train.len() + f.val.len() + f.test.len(), it.len());
+            }
+        }
+    }
+
+    #[test]
+    fn kfold_tests_cover_every_item_once() {
+        let it = items(3, 2, 10);
+        let cfg = SplitConfig { strategy: Strategy::Kfold, folds: 4, ..SplitConfig::default() };
+        let folds = make_folds(&cfg, &it).unwrap();
+        let mut all: Vec<usize> = folds.iter().flat_map(|f| f.test.clone()).collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..it.len()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn stratified_split_keeps_every_class_on_both_sides() {
+        let it = items(5, 1, 10);
+        let folds = make_folds(&SplitConfig::default(), &it).unwrap();
+        let f = &folds[0];
+        for c in 0..5 {
+            assert!(f.test.iter().any(|&i| it[i].label == c));
+            assert!(f.train.iter().any(|&i| it[i].label == c));
+        }
+        assert_eq!(f.test.len(), 10);
+    }
+
+    #[test]
+    fn same_seed_same_split_other_seed_other_split() {
+        let it = items(4, 1, 20);
+        let a = make_folds(&SplitConfig::default(), &it).unwrap();
+        let b = make_folds(&SplitConfig::default(), &it).unwrap();
+        let c = make_folds(&SplitConfig { seed: 1, ..SplitConfig::default() }, &it).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a[0].test, c[0].test);
+    }
+}
