@@ -5,3 +5,39 @@
 //! and batch extraction over many files with rayon. It knows nothing of
 //! libtorch, models or datasets: its output is a `[n_features x n_frames]`
 //! matrix of `f32` per clip.
+//!
+//! Every formula follows librosa 0.11 (the function is named where it is
+//! implemented) and is checked against librosa and torchaudio golden files in
+//! `tests/golden.rs`.
+//!
+//! ```no_run
+//! use cochlea_features::{decode, Extractor, FeatureConfig};
+//! # fn main() -> Result<(), cochlea_features::Error> {
+//! let ex = Extractor::new(&FeatureConfig::default(), 8000)?;
+//! let clip = decode::decode_file("0_jackson_0.wav".as_ref(), ex.sample_rate())?;
+//! let features = ex.compute(&clip.samples);
+//! assert_eq!(features.n_rows, 13); // mfcc_0 .. mfcc_12
+//! assert_eq!(features.n_frames, 1 + clip.samples.len() / 80);
+//! # Ok(()) }
+//! ```
+
+pub mod batch;
+pub mod config;
+mod db;
+pub mod decode;
+mod delta;
+mod error;
+mod extract;
+mod frame;
+pub mod mel;
+mod mfcc;
+pub mod npy;
+pub mod resample;
+mod spectral;
+mod stft;
+mod temporal;
+
+pub use config::{FeatureConfig, FeatureKind, MelNorm, MelScale, PadMode, Preset, Window};
+pub use decode::{Clip, ClipInfo};
+pub use error::Error;
+pub use extract::{Extractor, FeatureMatrix};

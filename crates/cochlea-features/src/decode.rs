@@ -1,0 +1,386 @@
+//! Decoding: any WAV (8-bit unsigned, 16/24/32-bit integer, 32/64-bit float,
+//! WAVE_FORMAT_EXTENSIBLE), FLAC, MP3 or Ogg Vorbis file to one mono `f32`
+//! clip at a requested sample rate, with a few facts about the source.
+//!
+//! symphonia demuxes and decodes; channels are averaged (`librosa.to_mono`);
+//! NaN and infinite samples become 0.0 and are counted; a clip at another
+//! rate goes through the band-limited resampler in [`crate::resample`].
+//! Damaged files are errors, never panics: a file cut short of the length its
+//! header declares is reported as truncated rather than silently shortened.
+
+use std::fs;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, TrackType};
+use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::meta::MetadataOptions;
+
+use crate::{Error, resample};
+
+/// A decoded clip: mono samples at `sample_rate`.
+#[derive(Clone, Debug)]
+pub struct Clip {
+    /// Mono samples, nominally in -1..1.
+    pub samples: Vec<f32>,
+    /// Sample rate of `samples` in Hz (the rate that was asked for).
+    pub sample_rate: u32,
+    /// Facts about the source file.
+    pub info: ClipInfo,
+}
+
+/// Facts about a decoded file, for reports and data checks.
+///
+/// Level statistics describe the mono signal at the file's own rate, before
+/// resampling; `samples_hash` describes the samples handed to feature
+/// extraction.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ClipInfo {
+    /// The file.
+    pub path: PathBuf,
+    /// The file's sample rate in Hz.
+    pub source_sample_rate: u32,
+    /// Channels in the file (averaged into one).
+    pub channels: u16,
+    /// Frames (samples per channel) in the file, before resampling.
+    pub source_frames: u64,
+    /// Duration in seconds, `source_frames / source_sample_rate`.
+    pub duration_s: f64,
+    /// Largest `|x|` after the downmix.
+    pub peak: f32,
+    /// Root-mean-square level after the downmix.
+    pub rms: f32,
+    /// Fraction of samples with `|x| >= 0.999` (clipping).
+    pub clipped_fraction: f32,
+    /// Fraction of 25 ms blocks whose RMS is below -60 dBFS.
+    pub silent_fraction: f32,
+    /// Hash of the bits of the output samples: equal audio at the same rate
+    /// has equal hashes (duplicate detection). Stable across platforms.
+    pub samples_hash: u64,
+    /// NaN or infinite samples replaced by 0.0.
+    pub non_finite_replaced: u64,
+}
+
+/// Decode the file at `path` to mono at `target_sr` Hz.
+pub fn decode_file(path: &Path, target_sr: u32) -> Result<Clip, Error> {
+    // Whole-file reads: clips are small, and one read beats many buffered ones.
+    let bytes = fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let ext = path.extension().and_then(|e| e.to_str());
+    decode_source(bytes, ext, target_sr, path)
+}
+
+/// Decode audio held in memory, as if read from `name` (used in errors and
+/// [`ClipInfo::path`]). `hint_ext` is a file extension that helps pick the
+/// container reader ("wav", "flac", ...); content is probed either way.
+pub fn decode_bytes(
+    bytes: &[u8],
+    hint_ext: Option<&str>,
+    target_sr: u32,
+    name: &Path,
+) -> Result<Clip, Error> {
+    decode_source(bytes.to_vec(), hint_ext, target_sr, name)
+}
+
+fn decode_source(
+    bytes: Vec<u8>,
+    ext: Option<&str>,
+    target_sr: u32,
+    path: &Path,
+) -> Result<Clip, Error> {
+    if target_sr == 0 {
+        return Err(Error::Resample {
+            path: path.to_path_buf(),
+            from: 0,
+            to: 0,
+            reason: "the requested sample rate is 0 Hz".into(),
+        });
+    }
+    if bytes.is_empty() {
+        return Err(Error::Malformed {
+            path: path.to_path_buf(),
+            reason: "the file is empty (0 bytes)".into(),
+        });
+    }
+    let decoded = decode_mono(bytes, ext, path)?;
+    let Decoded {
+        mono,
+        source_rate,
+        channels,
+        non_finite,
+    } = decoded;
+    if mono.is_empty() {
+        return Err(Error::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let stats = Levels::of(&mono, source_rate);
+    let source_frames = mono.len() as u64;
+    let samples = if source_rate == target_sr {
+        mono
+    } else {
+        resample::resample(&mono, source_rate, target_sr).map_err(|reason| Error::Resample {
+            path: path.to_path_buf(),
+            from: source_rate,
+            to: target_sr,
+            reason,
+        })?
+    };
+    let info = ClipInfo {
+        path: path.to_path_buf(),
+        source_sample_rate: source_rate,
+        channels,
+        source_frames,
+        duration_s: source_frames as f64 / f64::from(source_rate),
+        peak: stats.peak,
+        rms: stats.rms,
+        clipped_fraction: stats.clipped_fraction,
+        silent_fraction: stats.silent_fraction,
+        samples_hash: samples_hash(&samples),
+        non_finite_replaced: non_finite,
+    };
+    Ok(Clip {
+        samples,
+        sample_rate: target_sr,
+        info,
+    })
+}
+
+struct Decoded {
+    mono: Vec<f32>,
+    source_rate: u32,
+    channels: u16,
+    non_finite: u64,
+}
+
+/// Map a symphonia error to ours, naming the file.
+fn symphonia_error(path: &Path, stage: &str, err: SymphoniaError) -> Error {
+    let path = path.to_path_buf();
+    match err {
+        SymphoniaError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Error::Malformed {
+                path,
+                reason: format!("truncated: unexpected end of file while {stage}"),
+            }
+        }
+        SymphoniaError::IoError(source) => Error::Io { path, source },
+        SymphoniaError::Unsupported(what) => Error::Unsupported {
+            path,
+            reason: format!("{what} (while {stage})"),
+        },
+        SymphoniaError::DecodeError(what) => Error::Malformed {
+            path,
+            reason: format!("{what} (while {stage})"),
+        },
+        SymphoniaError::LimitError(what) => Error::Malformed {
+            path,
+            reason: format!("limit exceeded: {what} (while {stage})"),
+        },
+        other => Error::Malformed {
+            path,
+            reason: format!("{other} (while {stage})"),
+        },
+    }
+}
+
+fn decode_mono(bytes: Vec<u8>, ext: Option<&str>, path: &Path) -> Result<Decoded, Error> {
+    let malformed = |reason: String| Error::Malformed {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mss = MediaSourceStream::new(
+        Box::new(Cursor::new(bytes)),
+        MediaSourceStreamOptions::default(),
+    );
+    let mut hint = Hint::new();
+    if let Some(ext) = ext {
+        hint.with_extension(ext);
+    }
+    let mut format = symphonia::default::get_probe()
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| match e {
+            SymphoniaError::Unsupported(_) => Error::Unsupported {
+                path: path.to_path_buf(),
+                reason: "not a recognised audio container (WAV, FLAC, MP3, Ogg)".into(),
+            },
+            other => symphonia_error(path, "reading the header", other),
+        })?;
+    let track = format
+        .default_track(TrackType::Audio)
+        .ok_or_else(|| Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: "no audio track".into(),
+        })?;
+    let track_id = track.id;
+    // WAV and FLAC headers state the exact length; MP3 and Ogg lengths are
+    // estimates that gapless trimming may undercut.
+    let exact_length = matches!(format.format_info().short_name, "wave" | "flac");
+    let declared_frames = track.num_frames;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .cloned()
+        .ok_or_else(|| Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: "no audio codec parameters".into(),
+        })?;
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        .map_err(|e| symphonia_error(path, "opening the decoder", e))?;
+
+    let mut mono: Vec<f32> = Vec::with_capacity(declared_frames.unwrap_or(0).min(1 << 26) as usize);
+    let mut interleaved: Vec<f32> = Vec::new();
+    let mut channels: Option<usize> = params.channels.as_ref().map(|c| c.count());
+    let mut rate: Option<u32> = params.sample_rate;
+    let mut non_finite = 0u64;
+    loop {
+        let packet = match format.next_packet() {
+            Ok(Some(packet)) => packet,
+            Ok(None) => break,
+            // A chained Ogg stream starts over with new parameters: the first
+            // stream is the clip.
+            Err(SymphoniaError::ResetRequired) => break,
+            Err(e) => return Err(symphonia_error(path, "reading packets", e)),
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        let buf = decoder
+            .decode(&packet)
+            .map_err(|e| symphonia_error(path, "decoding", e))?;
+        let spec = buf.spec();
+        let n_ch = spec.channels().count();
+        if n_ch == 0 {
+            return Err(malformed("a packet has no channels".into()));
+        }
+        match channels {
+            Some(c) if c != n_ch && !mono.is_empty() => {
+                return Err(malformed(format!(
+                    "channel count changes from {c} to {n_ch}"
+                )));
+            }
+            _ => channels = Some(n_ch),
+        }
+        if rate.is_none() {
+            rate = Some(spec.rate());
+        }
+        buf.copy_to_vec_interleaved(&mut interleaved);
+        for x in interleaved.iter_mut() {
+            if !x.is_finite() {
+                *x = 0.0;
+                non_finite += 1;
+            }
+        }
+        if n_ch == 1 {
+            mono.extend_from_slice(&interleaved);
+        } else {
+            let scale = 1.0 / n_ch as f32;
+            mono.extend(
+                interleaved
+                    .chunks_exact(n_ch)
+                    .map(|f| f.iter().sum::<f32>() * scale),
+            );
+        }
+    }
+    let source_rate = rate
+        .filter(|&r| r > 0)
+        .ok_or_else(|| malformed("no sample rate in the header".into()))?;
+    let channels = channels.unwrap_or(1);
+    if let Some(declared) = declared_frames
+        && exact_length
+        && (mono.len() as u64) < declared
+    {
+        return Err(malformed(format!(
+            "truncated: the header declares {declared} frames, the file holds {}",
+            mono.len()
+        )));
+    }
+    Ok(Decoded {
+        mono,
+        source_rate,
+        channels: u16::try_from(channels).unwrap_or(u16::MAX),
+        non_finite,
+    })
+}
+
+/// Level statistics of a mono signal.
+struct Levels {
+    peak: f32,
+    rms: f32,
+    clipped_fraction: f32,
+    silent_fraction: f32,
+}
+
+impl Levels {
+    fn of(x: &[f32], sample_rate: u32) -> Levels {
+        let n = x.len().max(1) as f64;
+        let peak = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let energy: f64 = x.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+        let clipped = x.iter().filter(|v| v.abs() >= 0.999).count();
+        // -60 dBFS in amplitude.
+        let silence = 1e-3f64;
+        let block = ((f64::from(sample_rate) * 0.025).round() as usize).max(1);
+        let (mut blocks, mut silent) = (0usize, 0usize);
+        for chunk in x.chunks(block) {
+            blocks += 1;
+            let e: f64 = chunk.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+            if (e / chunk.len() as f64).sqrt() < silence {
+                silent += 1;
+            }
+        }
+        Levels {
+            peak,
+            rms: (energy / n).sqrt() as f32,
+            clipped_fraction: (clipped as f64 / n) as f32,
+            silent_fraction: if blocks == 0 {
+                0.0
+            } else {
+                (silent as f64 / blocks as f64) as f32
+            },
+        }
+    }
+}
+
+/// A 64-bit hash of the samples' bit patterns (little-endian order, length
+/// included): four independent multiply-xor lanes, so it runs at memory speed,
+/// then folded. Not cryptographic; for finding identical clips.
+pub fn samples_hash(samples: &[f32]) -> u64 {
+    const K: [u64; 4] = [
+        0x9E37_79B9_7F4A_7C15,
+        0xC2B2_AE3D_27D4_EB4F,
+        0x1656_67B1_9E37_79F9,
+        0x85EB_CA77_C2B2_AE63,
+    ];
+    let mut lanes = K;
+    let mut chunks = samples.chunks_exact(8);
+    for c in &mut chunks {
+        for (i, lane) in lanes.iter_mut().enumerate() {
+            let w = u64::from(c[2 * i].to_bits()) | (u64::from(c[2 * i + 1].to_bits()) << 32);
+            *lane = (*lane ^ w)
+                .wrapping_mul(0x0000_0100_0000_01B3)
+                .rotate_left(29);
+        }
+    }
+    let mut h = (samples.len() as u64).wrapping_mul(K[0]);
+    for &v in chunks.remainder() {
+        h = (h ^ u64::from(v.to_bits()))
+            .wrapping_mul(0x0000_0100_0000_01B3)
+            .rotate_left(29);
+    }
+    for lane in lanes {
+        h = (h ^ lane).wrapping_mul(K[1]).rotate_left(31);
+    }
+    h ^ (h >> 33)
+}
