@@ -24,7 +24,11 @@ fn conv1d_loss_falls_on_a_fixed_batch() {
     let y = Tensor::from_slice(&[0i64, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2]);
     let mut opt = nn::Adam::default().build(&vs, 1e-2).unwrap();
 
-    let loss_at = |net: &nn::Sequential| net.forward(&x).cross_entropy_for_logits(&y).double_value(&[]);
+    let loss_at = |net: &nn::Sequential| {
+        net.forward(&x)
+            .cross_entropy_for_logits(&y)
+            .double_value(&[])
+    };
     let before = loss_at(&net);
     for _ in 0..50 {
         let loss = net.forward(&x).cross_entropy_for_logits(&y);

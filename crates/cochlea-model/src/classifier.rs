@@ -1,0 +1,153 @@
+//! A trained network ready for inference: weights, config and input shape.
+
+use tch::nn::VarStore;
+use tch::{Device, Kind, Tensor};
+
+use crate::Error;
+use crate::config::NetConfig;
+use crate::net::{Net, NetSummary};
+
+/// Examples per forward pass at inference; large enough to keep the
+/// convolutions efficient, small enough to bound memory.
+pub(crate) const EVAL_BATCH: i64 = 256;
+
+/// The network in evaluation mode (batch norm uses its running statistics,
+/// no dropout), with the config and input shape it was built for.
+#[derive(Debug)]
+pub struct Classifier {
+    vs: VarStore,
+    net: Net,
+    config: NetConfig,
+    summary: NetSummary,
+    n_features: usize,
+    n_frames: usize,
+    n_classes: usize,
+}
+
+impl Classifier {
+    /// Validates `config` for the shape and creates freshly initialised
+    /// variables on `device` (seed libtorch first for reproducible values).
+    pub(crate) fn build(
+        config: &NetConfig,
+        n_features: usize,
+        n_frames: usize,
+        n_classes: usize,
+        device: Device,
+    ) -> Result<Self, Error> {
+        let summary = config.validate(n_features, n_frames, n_classes)?;
+        let vs = VarStore::new(device);
+        let net = Net::new(&vs.root(), config, &summary, n_features)?;
+        Ok(Classifier {
+            vs,
+            net,
+            config: config.clone(),
+            summary,
+            n_features,
+            n_frames,
+            n_classes,
+        })
+    }
+
+    pub(crate) fn net(&self) -> &Net {
+        &self.net
+    }
+
+    pub(crate) fn var_store(&self) -> &VarStore {
+        &self.vs
+    }
+
+    /// All variables (weights and batch-norm statistics) sorted by name.
+    pub(crate) fn named_variables(&self) -> Vec<(String, Tensor)> {
+        let mut v: Vec<(String, Tensor)> = self.vs.variables().into_iter().collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    /// The architecture config.
+    pub fn config(&self) -> &NetConfig {
+        &self.config
+    }
+
+    /// Layers, parameter count and receptive field.
+    pub fn summary(&self) -> &NetSummary {
+        &self.summary
+    }
+
+    /// Feature rows per example.
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// Frames per example.
+    pub fn n_frames(&self) -> usize {
+        self.n_frames
+    }
+
+    /// Number of classes (outputs).
+    pub fn n_classes(&self) -> usize {
+        self.n_classes
+    }
+
+    /// Where the weights live.
+    pub fn device(&self) -> Device {
+        self.vs.device()
+    }
+
+    /// Logits `[n, n_classes]` of a device tensor `[n, n_features,
+    /// n_frames]`, computed in evaluation mode without gradients, in batches.
+    pub(crate) fn eval_logits(&self, x: &Tensor) -> Result<Tensor, Error> {
+        tch::no_grad(|| {
+            let n = x.size().first().copied().unwrap_or(0);
+            let mut parts = Vec::new();
+            let mut start = 0;
+            while start < n {
+                let len = EVAL_BATCH.min(n - start);
+                parts.push(self.net.forward_t(&x.f_narrow(0, start, len)?, false)?);
+                start += len;
+            }
+            if parts.is_empty() {
+                return Ok(Tensor::f_zeros(
+                    [0, self.n_classes as i64],
+                    (Kind::Float, self.device()),
+                )?);
+            }
+            Ok(Tensor::f_cat(&parts, 0)?)
+        })
+    }
+
+    fn host_input(&self, x: &[f32], n: usize) -> Result<Tensor, Error> {
+        let per = self.n_features * self.n_frames;
+        if x.len() != n * per {
+            return Err(Error::Data(format!(
+                "{} input values for {n} examples of {} x {}: expected {}",
+                x.len(),
+                self.n_features,
+                self.n_frames,
+                n * per
+            )));
+        }
+        let shape = [n as i64, self.n_features as i64, self.n_frames as i64];
+        Ok(Tensor::f_from_slice(x)?
+            .f_view(shape)?
+            .f_to_device(self.device())?)
+    }
+
+    fn to_host(t: &Tensor) -> Result<Vec<f32>, Error> {
+        Ok(Vec::<f32>::try_from(
+            t.f_to_device(Device::Cpu)?.f_flatten(0, -1)?,
+        )?)
+    }
+
+    /// Raw scores `[n x n_classes]` row-major for `n` examples laid out as
+    /// `[n, n_features, n_frames]`.
+    pub fn logits(&self, x: &[f32], n: usize) -> Result<Vec<f32>, Error> {
+        Self::to_host(&self.eval_logits(&self.host_input(x, n)?)?)
+    }
+
+    /// Class probabilities (softmax of the logits) `[n x n_classes]`
+    /// row-major; each row sums to 1.
+    pub fn predict_proba(&self, x: &[f32], n: usize) -> Result<Vec<f32>, Error> {
+        let logits = self.eval_logits(&self.host_input(x, n)?)?;
+        Self::to_host(&logits.f_softmax(1, Kind::Float)?)
+    }
+}

@@ -1,0 +1,585 @@
+//! The three config sections this crate reads: `[model]` (the network),
+//! `[train]` (optimisation) and `[augment]` (on-the-fly augmentation).
+//!
+//! Each is plain serde data with defaults for every field and no unknown keys
+//! allowed. `validate` methods check ranges before any tensor exists, with
+//! messages that name the key; the network's shape arithmetic lives in
+//! [`crate::net`] (`NetConfig::validate`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// The network: conv blocks, then a head that pools over time, optional
+/// hidden dense layers, and a linear output per class.
+///
+/// Input is `[batch, n_features, n_frames]`: features are the channels of a
+/// 1D convolution over time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetConfig {
+    /// Conv blocks, applied in order. Default: three blocks with 64, 128 and
+    /// 128 filters, kernels 5, 3, 3, each followed by max pooling of 2,
+    /// batch norm and ReLU.
+    pub blocks: Vec<BlockConfig>,
+    /// How the time axis is reduced after the last block.
+    pub head: Head,
+    /// Widths of hidden dense layers between the head and the output layer
+    /// (ReLU, then dropout). Default: none.
+    pub hidden: Vec<usize>,
+    /// Dropout probability before the output layer and after each hidden
+    /// layer (`torch.nn.functional.dropout`). 0 disables it.
+    pub dropout: f64,
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        let block = |filters, kernel| BlockConfig {
+            filters,
+            kernel,
+            pool: 2,
+            ..BlockConfig::default()
+        };
+        NetConfig {
+            blocks: vec![block(64, 5), block(128, 3), block(128, 3)],
+            head: Head::GlobalAvg,
+            hidden: Vec::new(),
+            dropout: 0.3,
+        }
+    }
+}
+
+/// One conv block: conv -> batch norm -> activation -> pooling -> dropout.
+///
+/// With `residual = true` the block is a ResNet basic block (He et al. 2016,
+/// "Deep Residual Learning", fig. 2): conv -> BN -> act -> conv -> BN, plus a
+/// shortcut (identity, or a 1x1 conv with the block's stride when the shape
+/// changes), then act -> pooling -> dropout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BlockConfig {
+    /// Output channels of the convolution(s).
+    pub filters: i64,
+    /// Kernel size in frames.
+    pub kernel: i64,
+    /// Convolution stride in frames (the first conv of a residual block).
+    pub stride: i64,
+    /// Convolution dilation (`torch.nn.Conv1d(dilation=...)`).
+    pub dilation: i64,
+    /// `same` keeps `ceil(frames / stride)` frames (zero padding as
+    /// `torch.nn.Conv1d(padding="same")`, the extra frame on the right for
+    /// even kernels); `valid` pads nothing.
+    pub padding: Padding,
+    /// Non-linearity after the (first) convolution.
+    pub activation: Activation,
+    /// Batch normalisation after each convolution (`torch.nn.BatchNorm1d`).
+    /// The convolution then has no bias, which the norm would cancel.
+    pub batch_norm: bool,
+    /// Pooling window and stride in frames after the activation; 1 = none.
+    /// Frames left over at the end are dropped (floor), as in
+    /// `torch.nn.MaxPool1d`.
+    pub pool: i64,
+    /// Pooling kind.
+    pub pool_kind: PoolKind,
+    /// Dropout probability at the end of the block; 0 disables it.
+    pub dropout: f64,
+    /// Make this a residual (basic) block; needs `padding = "same"`.
+    pub residual: bool,
+}
+
+impl Default for BlockConfig {
+    fn default() -> Self {
+        BlockConfig {
+            filters: 64,
+            kernel: 3,
+            stride: 1,
+            dilation: 1,
+            padding: Padding::Same,
+            activation: Activation::Relu,
+            batch_norm: true,
+            pool: 1,
+            pool_kind: PoolKind::Max,
+            dropout: 0.0,
+            residual: false,
+        }
+    }
+}
+
+/// Convolution padding mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Padding {
+    /// Output length `ceil(frames / stride)`.
+    #[default]
+    Same,
+    /// No padding: output length `floor((frames - dilation*(kernel-1) - 1) / stride) + 1`.
+    Valid,
+}
+
+/// Activation function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    /// `max(x, 0)`.
+    #[default]
+    Relu,
+    /// Gaussian error linear unit (exact, erf form: `torch.nn.GELU()`).
+    Gelu,
+    /// `torch.nn.LeakyReLU()` with slope 0.01.
+    LeakyRelu,
+    /// `torch.nn.ELU()` with alpha 1.
+    Elu,
+}
+
+/// Pooling kind inside a block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolKind {
+    /// `torch.nn.MaxPool1d`.
+    #[default]
+    Max,
+    /// `torch.nn.AvgPool1d`.
+    Avg,
+}
+
+/// How the time axis is reduced before the dense layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Head {
+    /// Mean over time: one value per channel, any input length.
+    #[default]
+    GlobalAvg,
+    /// Maximum over time: one value per channel.
+    GlobalMax,
+    /// Keep every frame: channels x frames values (fixed input length).
+    Flatten,
+}
+
+/// Optimisation settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// Optimiser; each follows the update rule of its `torch.optim` namesake.
+    pub optimizer: Optimizer,
+    /// Base (peak, for one-cycle) learning rate.
+    pub lr: f64,
+    /// L2 weight decay; decoupled (`p *= 1 - lr*wd`) for AdamW, added to the
+    /// gradient for the others, as `torch.optim` does.
+    pub weight_decay: f64,
+    /// SGD momentum (`torch.optim.SGD(momentum=...)`); other optimisers
+    /// ignore it.
+    pub momentum: f64,
+    /// Nesterov momentum for SGD.
+    pub nesterov: bool,
+    /// Examples per training batch. A last batch of a single example is
+    /// merged into the one before (batch norm needs two).
+    pub batch_size: usize,
+    /// Number of passes over the training set.
+    pub epochs: usize,
+    /// Learning-rate schedule.
+    pub scheduler: Scheduler,
+    /// `step`: epochs between decays.
+    pub step_size: usize,
+    /// `step`: factor applied every `step_size` epochs.
+    pub gamma: f64,
+    /// `cosine`: epochs of linear warm-up from 0 to `lr` before the cosine
+    /// decay; `onecycle`: epochs of the rising phase (0 = 30% of `epochs`,
+    /// as `OneCycleLR(pct_start=0.3)`).
+    pub warmup_epochs: usize,
+    /// `plateau`: epochs without improvement of `monitor` before the rate is
+    /// multiplied by `factor`.
+    pub patience: usize,
+    /// `plateau`: factor applied when the monitored metric stalls.
+    pub factor: f64,
+    /// Lowest learning rate the `cosine`, `onecycle` and `plateau` schedules
+    /// reach.
+    pub min_lr: f64,
+    /// Clip the global L2 norm of all gradients to this value
+    /// (`torch.nn.utils.clip_grad_norm_`). Default: no clipping.
+    pub grad_clip: Option<f64>,
+    /// Label smoothing of the training loss (`torch.nn.CrossEntropyLoss(
+    /// label_smoothing=...)`), in [0, 1).
+    pub label_smoothing: f64,
+    /// Per-class weights of the training loss.
+    pub class_weights: ClassWeights,
+    /// Stop after this many epochs without improvement of `monitor` on the
+    /// validation set, and keep the weights of the best epoch. Needs a
+    /// validation set. Default: train all epochs.
+    pub early_stopping: Option<usize>,
+    /// Validation metric for early stopping and the `plateau` schedule.
+    pub monitor: Monitor,
+    /// Seed for initialisation, shuffling, dropout and augmentation.
+    pub seed: u64,
+    /// Where to train.
+    pub device: DeviceChoice,
+    /// libtorch intra-op threads (`torch.set_num_threads`). Default: the
+    /// number of available cores.
+    pub threads: Option<usize>,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            optimizer: Optimizer::Adam,
+            lr: 1e-3,
+            weight_decay: 1e-4,
+            momentum: 0.9,
+            nesterov: false,
+            batch_size: 64,
+            epochs: 40,
+            scheduler: Scheduler::None,
+            step_size: 10,
+            gamma: 0.1,
+            warmup_epochs: 0,
+            patience: 5,
+            factor: 0.1,
+            min_lr: 0.0,
+            grad_clip: None,
+            label_smoothing: 0.0,
+            class_weights: ClassWeights::None,
+            early_stopping: None,
+            monitor: Monitor::ValLoss,
+            seed: 0,
+            device: DeviceChoice::Cpu,
+            threads: None,
+        }
+    }
+}
+
+/// Optimiser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Optimizer {
+    /// `torch.optim.Adam` (betas 0.9, 0.999; eps 1e-8).
+    #[default]
+    Adam,
+    /// `torch.optim.AdamW` (decoupled weight decay).
+    Adamw,
+    /// `torch.optim.SGD` with `momentum` and optional Nesterov.
+    Sgd,
+    /// `torch.optim.RMSprop` (alpha 0.99, eps 1e-8, no momentum).
+    Rmsprop,
+}
+
+/// Learning-rate schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Scheduler {
+    /// Constant `lr`.
+    #[default]
+    None,
+    /// `lr * gamma^(epoch / step_size)` (`torch.optim.lr_scheduler.StepLR`).
+    Step,
+    /// Linear warm-up over `warmup_epochs`, then cosine decay to `min_lr`
+    /// (`CosineAnnealingLR`), updated every batch.
+    Cosine,
+    /// One-cycle (`OneCycleLR`, cosine annealing): from `lr/25` up to `lr`,
+    /// then down to `min_lr`, updated every batch.
+    Onecycle,
+    /// Multiply by `factor` after `patience` epochs without improvement
+    /// (`ReduceLROnPlateau`).
+    Plateau,
+}
+
+/// Validation metric watched by early stopping and the plateau schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Monitor {
+    /// Validation cross-entropy; lower is better.
+    #[default]
+    ValLoss,
+    /// Validation accuracy; higher is better.
+    ValAccuracy,
+}
+
+/// Where tensors live during training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceChoice {
+    /// The CPU.
+    #[default]
+    Cpu,
+    /// The first CUDA device; an error if there is none.
+    Cuda,
+    /// CUDA when available, else CPU.
+    Auto,
+}
+
+impl DeviceChoice {
+    /// The libtorch device this choice means on this machine.
+    pub fn resolve(self) -> Result<tch::Device, Error> {
+        match self {
+            DeviceChoice::Cpu => Ok(tch::Device::Cpu),
+            DeviceChoice::Auto => Ok(tch::Device::cuda_if_available()),
+            DeviceChoice::Cuda if tch::Cuda::is_available() => Ok(tch::Device::Cuda(0)),
+            DeviceChoice::Cuda => Err(Error::Device(
+                "train.device = \"cuda\" but libtorch sees no CUDA device; \
+                 use \"cpu\" or \"auto\""
+                    .into(),
+            )),
+        }
+    }
+}
+
+/// Per-class weights of the training loss: `"none"`, `"balanced"`, or a list
+/// with one weight per class, in class order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum ClassWeights {
+    /// Every class weighs 1.
+    #[default]
+    None,
+    /// `n_examples / (n_classes * count[c])`, as scikit-learn's
+    /// `compute_class_weight("balanced")`, from the training labels.
+    Balanced,
+    /// Explicit weights, one per class.
+    Explicit(Vec<f64>),
+}
+
+impl Serialize for ClassWeights {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ClassWeights::None => s.serialize_str("none"),
+            ClassWeights::Balanced => s.serialize_str("balanced"),
+            ClassWeights::Explicit(w) => w.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ClassWeights {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ClassWeights;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("\"none\", \"balanced\" or a list of numbers, one per class")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ClassWeights, E> {
+                match v {
+                    "none" => Ok(ClassWeights::None),
+                    "balanced" => Ok(ClassWeights::Balanced),
+                    other => Err(E::invalid_value(serde::de::Unexpected::Str(other), &self)),
+                }
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<ClassWeights, A::Error> {
+                let mut w = Vec::new();
+                while let Some(x) = seq.next_element::<f64>()? {
+                    w.push(x);
+                }
+                Ok(ClassWeights::Explicit(w))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// On-the-fly augmentation of training batches. Everything is off by
+/// default; validation, evaluation and prediction never see it.
+///
+/// The input is whatever features the caller trains on (normalised MFCCs,
+/// say), so "noise" and "gain" act on those values, not on audio.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AugmentConfig {
+    /// Largest random shift along time, in frames, either direction.
+    /// Circular, as `numpy.roll`, so no frame is lost. 0 = off.
+    pub time_shift: usize,
+    /// Add Gaussian noise at a signal-to-noise ratio drawn uniformly from
+    /// `[low, high]` dB, the signal power being the example's mean square.
+    pub noise_snr_db: Option<[f64; 2]>,
+    /// Multiply the example by `10^(g/20)`, `g` drawn uniformly from
+    /// `[low, high]` dB.
+    pub gain_db: Option<[f64; 2]>,
+    /// SpecAugment time masks per example (Park et al. 2019): bands of
+    /// frames set to 0, the mean of standardised features.
+    pub time_masks: usize,
+    /// Largest width of a time mask in frames (width drawn from 0..=this).
+    pub time_mask_width: usize,
+    /// SpecAugment frequency masks per example: bands of feature rows set
+    /// to 0.
+    pub freq_masks: usize,
+    /// Largest width of a frequency mask in feature rows.
+    pub freq_mask_width: usize,
+    /// Probability that each enabled augmentation is applied to a given
+    /// example, drawn independently per augmentation and example.
+    pub probability: f64,
+}
+
+impl Default for AugmentConfig {
+    fn default() -> Self {
+        AugmentConfig {
+            time_shift: 0,
+            noise_snr_db: None,
+            gain_db: None,
+            time_masks: 0,
+            time_mask_width: 0,
+            freq_masks: 0,
+            freq_mask_width: 0,
+            probability: 1.0,
+        }
+    }
+}
+
+fn check(ok: bool, msg: impl FnOnce() -> String) -> Result<(), Error> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Config(msg()))
+    }
+}
+
+fn check_range(key: &str, range: Option<[f64; 2]>) -> Result<(), Error> {
+    if let Some([lo, hi]) = range {
+        check(lo.is_finite() && hi.is_finite() && lo <= hi, || {
+            format!("augment.{key} = [{lo}, {hi}]: needs two finite numbers, low <= high")
+        })?;
+    }
+    Ok(())
+}
+
+impl AugmentConfig {
+    /// True when at least one augmentation is switched on.
+    pub fn is_enabled(&self) -> bool {
+        self.time_shift > 0
+            || self.noise_snr_db.is_some()
+            || self.gain_db.is_some()
+            || (self.time_masks > 0 && self.time_mask_width > 0)
+            || (self.freq_masks > 0 && self.freq_mask_width > 0)
+    }
+
+    /// Checks ranges against the input shape.
+    pub fn validate(&self, n_features: usize, n_frames: usize) -> Result<(), Error> {
+        check(
+            self.probability.is_finite() && (0.0..=1.0).contains(&self.probability),
+            || {
+                format!(
+                    "augment.probability = {}: must be in [0, 1]",
+                    self.probability
+                )
+            },
+        )?;
+        check_range("noise_snr_db", self.noise_snr_db)?;
+        check_range("gain_db", self.gain_db)?;
+        check(self.time_shift < n_frames.max(1), || {
+            format!(
+                "augment.time_shift = {}: must be below the {n_frames} input frames",
+                self.time_shift
+            )
+        })?;
+        check(self.time_mask_width <= n_frames, || {
+            format!(
+                "augment.time_mask_width = {}: wider than the {n_frames} input frames",
+                self.time_mask_width
+            )
+        })?;
+        check(self.freq_mask_width <= n_features, || {
+            format!(
+                "augment.freq_mask_width = {}: wider than the {n_features} input features",
+                self.freq_mask_width
+            )
+        })?;
+        check(self.time_masks == 0 || self.time_mask_width > 0, || {
+            "augment.time_masks is set but augment.time_mask_width = 0".into()
+        })?;
+        check(self.freq_masks == 0 || self.freq_mask_width > 0, || {
+            "augment.freq_masks is set but augment.freq_mask_width = 0".into()
+        })
+    }
+}
+
+impl TrainConfig {
+    /// Checks every value's range and the combinations that cannot work.
+    /// `n_classes` sizes an explicit class-weight list.
+    pub fn validate(&self, n_classes: usize) -> Result<(), Error> {
+        let positive = |key: &str, v: f64| {
+            check(v.is_finite() && v > 0.0, || {
+                format!("train.{key} = {v}: must be a positive number")
+            })
+        };
+        positive("lr", self.lr)?;
+        check(
+            self.weight_decay.is_finite() && self.weight_decay >= 0.0,
+            || format!("train.weight_decay = {}: must be >= 0", self.weight_decay),
+        )?;
+        check((0.0..1.0).contains(&self.momentum), || {
+            format!("train.momentum = {}: must be in [0, 1)", self.momentum)
+        })?;
+        if self.nesterov {
+            check(
+                self.optimizer == Optimizer::Sgd && self.momentum > 0.0,
+                || "train.nesterov = true needs optimizer = \"sgd\" and momentum > 0".into(),
+            )?;
+        }
+        check(self.batch_size >= 1, || {
+            "train.batch_size = 0: must be at least 1".into()
+        })?;
+        check(self.epochs >= 1, || {
+            "train.epochs = 0: must be at least 1".into()
+        })?;
+        match self.scheduler {
+            Scheduler::None => {}
+            Scheduler::Step => {
+                check(self.step_size >= 1, || {
+                    "train.step_size = 0: must be at least 1".into()
+                })?;
+                check(self.gamma > 0.0 && self.gamma <= 1.0, || {
+                    format!("train.gamma = {}: must be in (0, 1]", self.gamma)
+                })?;
+            }
+            Scheduler::Cosine | Scheduler::Onecycle => {
+                check(self.warmup_epochs < self.epochs, || {
+                    format!(
+                        "train.warmup_epochs = {}: must be below train.epochs = {}",
+                        self.warmup_epochs, self.epochs
+                    )
+                })?;
+            }
+            Scheduler::Plateau => {
+                check(self.factor > 0.0 && self.factor < 1.0, || {
+                    format!("train.factor = {}: must be in (0, 1)", self.factor)
+                })?;
+            }
+        }
+        check(
+            self.min_lr.is_finite() && self.min_lr >= 0.0 && self.min_lr <= self.lr,
+            || {
+                format!(
+                    "train.min_lr = {}: must be in [0, train.lr = {}]",
+                    self.min_lr, self.lr
+                )
+            },
+        )?;
+        if let Some(c) = self.grad_clip {
+            positive("grad_clip", c)?;
+        }
+        check((0.0..1.0).contains(&self.label_smoothing), || {
+            format!(
+                "train.label_smoothing = {}: must be in [0, 1)",
+                self.label_smoothing
+            )
+        })?;
+        if let ClassWeights::Explicit(w) = &self.class_weights {
+            check(w.len() == n_classes, || {
+                format!(
+                    "train.class_weights has {} values for {n_classes} classes",
+                    w.len()
+                )
+            })?;
+            check(
+                w.iter().all(|x| x.is_finite() && *x >= 0.0) && w.iter().any(|x| *x > 0.0),
+                || "train.class_weights: every weight must be >= 0 and at least one > 0".into(),
+            )?;
+        }
+        if let Some(p) = self.early_stopping {
+            check(p >= 1, || {
+                "train.early_stopping = 0: patience must be at least 1".into()
+            })?;
+        }
+        if let Some(t) = self.threads {
+            check(t >= 1, || "train.threads = 0: must be at least 1".into())?;
+        }
+        Ok(())
+    }
+}

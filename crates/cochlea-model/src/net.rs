@@ -1,0 +1,662 @@
+//! The network: shape arithmetic and validation before any tensor exists
+//! ([`NetConfig::validate`]), and the libtorch module built from a checked
+//! config ([`Net`]).
+
+use serde::{Deserialize, Serialize};
+use tch::nn::{Init, Path};
+use tch::{Kind, TchError, Tensor};
+
+use crate::Error;
+use crate::config::{Activation, BlockConfig, Head, NetConfig, Padding, PoolKind};
+
+/// What the network looks like for a given input shape: one entry per block,
+/// then the head, hidden layers and output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetSummary {
+    /// Blocks (`blocks[0]`, ...), `head`, `hidden[0]`, ..., `output`.
+    pub layers: Vec<LayerSummary>,
+    /// Trainable parameters (batch-norm running statistics excluded, as in
+    /// PyTorch's `sum(p.numel() for p in model.parameters())`).
+    pub params: usize,
+    /// Input frames that one time step after the last block sees. It may
+    /// exceed the input length, in which case padding fills the rest.
+    pub receptive_field_frames: usize,
+    /// Time steps left when the head pools or flattens.
+    pub frames_before_head: usize,
+}
+
+/// One layer (or block) of a [`NetSummary`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerSummary {
+    /// `blocks[i]`, `head`, `hidden[i]` or `output`.
+    pub name: String,
+    /// Channels (or units) out of the layer.
+    pub out_channels: usize,
+    /// Time steps out of the layer (1 once the head has pooled).
+    pub out_frames: usize,
+    /// Trainable parameters of the layer.
+    pub params: usize,
+}
+
+impl NetSummary {
+    /// The receptive field in seconds, for features computed every
+    /// `hop_seconds` (hop length / sample rate).
+    pub fn receptive_field_seconds(&self, hop_seconds: f64) -> f64 {
+        self.receptive_field_frames as f64 * hop_seconds
+    }
+}
+
+/// Output length of a convolution, `None` when the input is too short.
+/// Follows the formula in the `torch.nn.Conv1d` docs.
+fn conv_out(len: usize, b: &BlockConfig, kernel: i64, stride: i64) -> Option<usize> {
+    let stride = stride as usize;
+    match b.padding {
+        Padding::Same => Some(len.div_ceil(stride)),
+        Padding::Valid => {
+            let span = (b.dilation * (kernel - 1)) as usize + 1;
+            (len >= span).then(|| (len - span) / stride + 1)
+        }
+    }
+}
+
+fn conv_params(b: &BlockConfig, c_in: usize, c_out: usize, kernel: usize) -> usize {
+    let bias_or_norm = if b.batch_norm { 2 * c_out } else { c_out };
+    c_out * c_in * kernel + bias_or_norm
+}
+
+fn dropout_ok(p: f64) -> bool {
+    (0.0..1.0).contains(&p)
+}
+
+impl NetConfig {
+    /// Checks the config against an input of `n_features x n_frames` and
+    /// `n_classes` outputs, and describes the network it builds: time length
+    /// after every block, parameters, receptive field.
+    ///
+    /// A block that would leave fewer than one time step is an error naming
+    /// the block and the lengths.
+    pub fn validate(
+        &self,
+        n_features: usize,
+        n_frames: usize,
+        n_classes: usize,
+    ) -> Result<NetSummary, Error> {
+        let cfg = |msg: String| Err(Error::Config(msg));
+        if n_features == 0 || n_frames == 0 {
+            return cfg(format!(
+                "input of {n_features} features x {n_frames} frames: both must be at least 1"
+            ));
+        }
+        if n_classes < 2 {
+            return cfg(format!(
+                "{n_classes} classes: a classifier needs at least 2"
+            ));
+        }
+        if self.blocks.is_empty() {
+            return cfg("model.blocks is empty: the network needs at least one conv block".into());
+        }
+        if !dropout_ok(self.dropout) {
+            return cfg(format!(
+                "model.dropout = {}: must be in [0, 1)",
+                self.dropout
+            ));
+        }
+
+        let mut layers = Vec::new();
+        let mut lengths = vec![n_frames];
+        let (mut c_in, mut len) = (n_features, n_frames);
+        let (mut rf, mut jump) = (1usize, 1usize);
+        for (i, b) in self.blocks.iter().enumerate() {
+            let key = format!("model.blocks[{i}]");
+            for (name, v) in [
+                ("filters", b.filters),
+                ("kernel", b.kernel),
+                ("stride", b.stride),
+                ("dilation", b.dilation),
+                ("pool", b.pool),
+            ] {
+                if v < 1 {
+                    return cfg(format!("{key}.{name} = {v}: must be at least 1"));
+                }
+            }
+            if !dropout_ok(b.dropout) {
+                return cfg(format!("{key}.dropout = {}: must be in [0, 1)", b.dropout));
+            }
+            if b.residual && b.padding != Padding::Same {
+                return cfg(format!(
+                    "{key}: residual = true needs padding = \"same\" so the shortcut and \
+                     the convolutions keep the same length"
+                ));
+            }
+            let too_short = |what: String, from: usize, lengths: &[usize]| {
+                let path: Vec<String> = lengths.iter().map(|l| l.to_string()).collect();
+                cfg(format!(
+                    "{key}: {what} shrinks time from {from} frame(s) to 0 \
+                     (input {n_frames} frames, after each block: {}); too much pooling, \
+                     stride or kernel for this input: reduce them or use fewer blocks",
+                    path.join(" -> ")
+                ))
+            };
+            let (c_out, k) = (b.filters as usize, b.kernel as usize);
+            let Some(after_conv) = conv_out(len, b, b.kernel, b.stride) else {
+                return too_short(
+                    format!(
+                        "a kernel of {k} with dilation {} (padding valid)",
+                        b.dilation
+                    ),
+                    len,
+                    &lengths,
+                );
+            };
+            let mut params = conv_params(b, c_in, c_out, k);
+            rf += (b.dilation as usize) * (k - 1) * jump;
+            jump *= b.stride as usize;
+            if b.residual {
+                params += conv_params(b, c_out, c_out, k);
+                rf += (b.dilation as usize) * (k - 1) * jump;
+                if c_in != c_out || b.stride != 1 {
+                    params += conv_params(b, c_in, c_out, 1);
+                }
+            }
+            let pool = b.pool as usize;
+            let after_pool = after_conv / pool;
+            if after_pool == 0 {
+                return too_short(format!("pool {pool}"), after_conv, &lengths);
+            }
+            rf += (pool - 1) * jump;
+            jump *= pool;
+            layers.push(LayerSummary {
+                name: format!("blocks[{i}]"),
+                out_channels: c_out,
+                out_frames: after_pool,
+                params,
+            });
+            (c_in, len) = (c_out, after_pool);
+            lengths.push(len);
+        }
+
+        let head_width = match self.head {
+            Head::GlobalAvg | Head::GlobalMax => c_in,
+            Head::Flatten => c_in * len,
+        };
+        layers.push(LayerSummary {
+            name: "head".into(),
+            out_channels: head_width,
+            out_frames: 1,
+            params: 0,
+        });
+        let mut width = head_width;
+        for (i, &h) in self.hidden.iter().enumerate() {
+            if h == 0 {
+                return cfg(format!("model.hidden[{i}] = 0: must be at least 1"));
+            }
+            layers.push(LayerSummary {
+                name: format!("hidden[{i}]"),
+                out_channels: h,
+                out_frames: 1,
+                params: width * h + h,
+            });
+            width = h;
+        }
+        layers.push(LayerSummary {
+            name: "output".into(),
+            out_channels: n_classes,
+            out_frames: 1,
+            params: width * n_classes + n_classes,
+        });
+        Ok(NetSummary {
+            params: layers.iter().map(|l| l.params).sum(),
+            layers,
+            receptive_field_frames: rf,
+            frames_before_head: len,
+        })
+    }
+}
+
+/// A convolution with its padding plan.
+#[derive(Debug)]
+struct Conv {
+    weight: Tensor,
+    bias: Option<Tensor>,
+    stride: i64,
+    dilation: i64,
+    /// Zero padding left and right; equal sides go to the conv kernel itself.
+    pad: (i64, i64),
+}
+
+impl Conv {
+    fn new(
+        p: &Path<'_>,
+        b: &BlockConfig,
+        c_in: i64,
+        c_out: i64,
+        kernel: i64,
+        stride: i64,
+    ) -> Result<Self, TchError> {
+        // He et al. 2015 uniform init for ReLU nets, fan-in mode
+        // (`torch.nn.init.kaiming_uniform_(w, nonlinearity="relu")`).
+        let weight = p.f_var(
+            "weight",
+            &[c_out, c_in, kernel],
+            tch::nn::init::DEFAULT_KAIMING_UNIFORM,
+        )?;
+        // Batch norm subtracts the mean, so a bias before it is dead weight.
+        let bias = if b.batch_norm {
+            None
+        } else {
+            // `torch.nn.Conv1d`'s default bias init.
+            let bound = 1.0 / ((c_in * kernel) as f64).sqrt();
+            Some(p.f_var(
+                "bias",
+                &[c_out],
+                Init::Uniform {
+                    lo: -bound,
+                    up: bound,
+                },
+            )?)
+        };
+        let pad = match b.padding {
+            Padding::Valid => (0, 0),
+            Padding::Same => {
+                // As `torch.nn.Conv1d(padding="same")`: the odd frame goes right.
+                let total = b.dilation * (kernel - 1);
+                (total / 2, total - total / 2)
+            }
+        };
+        Ok(Conv {
+            weight,
+            bias,
+            stride,
+            dilation: b.dilation,
+            pad,
+        })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor, TchError> {
+        let (l, r) = self.pad;
+        let (x, pad) = if l == r {
+            (x.shallow_clone(), l)
+        } else {
+            (x.f_constant_pad_nd([l, r])?, 0)
+        };
+        x.f_conv1d(
+            &self.weight,
+            self.bias.as_ref(),
+            [self.stride],
+            [pad],
+            [self.dilation],
+            1,
+        )
+    }
+}
+
+/// `torch.nn.BatchNorm1d` (momentum 0.1, eps 1e-5).
+#[derive(Debug)]
+struct BatchNorm {
+    weight: Tensor,
+    bias: Tensor,
+    running_mean: Tensor,
+    running_var: Tensor,
+}
+
+impl BatchNorm {
+    fn new(p: &Path<'_>, c: i64) -> Result<Self, TchError> {
+        Ok(BatchNorm {
+            weight: p.f_var("weight", &[c], Init::Const(1.0))?,
+            bias: p.f_var("bias", &[c], Init::Const(0.0))?,
+            running_mean: p.f_zeros_no_train("running_mean", &[c])?,
+            running_var: p.f_ones_no_train("running_var", &[c])?,
+        })
+    }
+
+    fn forward(&self, x: &Tensor, train: bool) -> Result<Tensor, TchError> {
+        Tensor::f_batch_norm(
+            x,
+            Some(&self.weight),
+            Some(&self.bias),
+            Some(&self.running_mean),
+            Some(&self.running_var),
+            train,
+            0.1,
+            1e-5,
+            true,
+        )
+    }
+}
+
+/// A convolution followed by an optional batch norm.
+#[derive(Debug)]
+struct ConvNorm {
+    conv: Conv,
+    norm: Option<BatchNorm>,
+}
+
+impl ConvNorm {
+    fn new(
+        p: &Path<'_>,
+        b: &BlockConfig,
+        c_in: i64,
+        c_out: i64,
+        kernel: i64,
+        stride: i64,
+    ) -> Result<Self, TchError> {
+        let conv = Conv::new(&(p / "conv"), b, c_in, c_out, kernel, stride)?;
+        let norm = if b.batch_norm {
+            Some(BatchNorm::new(&(p / "bn"), c_out)?)
+        } else {
+            None
+        };
+        Ok(ConvNorm { conv, norm })
+    }
+
+    fn forward(&self, x: &Tensor, train: bool) -> Result<Tensor, TchError> {
+        let y = self.conv.forward(x)?;
+        match &self.norm {
+            Some(n) => n.forward(&y, train),
+            None => Ok(y),
+        }
+    }
+}
+
+fn activate(x: &Tensor, a: Activation) -> Result<Tensor, TchError> {
+    match a {
+        Activation::Relu => x.f_relu(),
+        Activation::Gelu => x.f_gelu("none"),
+        Activation::LeakyRelu => x.f_leaky_relu(),
+        Activation::Elu => x.f_elu(),
+    }
+}
+
+fn dropout(x: Tensor, p: f64, train: bool) -> Result<Tensor, TchError> {
+    if p > 0.0 && train {
+        x.f_dropout(p, true)
+    } else {
+        Ok(x)
+    }
+}
+
+#[derive(Debug)]
+struct Block {
+    first: ConvNorm,
+    /// Second conv and shortcut of a residual block.
+    residual: Option<(ConvNorm, Option<ConvNorm>)>,
+    activation: Activation,
+    pool: i64,
+    pool_kind: PoolKind,
+    dropout: f64,
+}
+
+impl Block {
+    fn forward(&self, x: &Tensor, train: bool) -> Result<Tensor, TchError> {
+        let mut y = self.first.forward(x, train)?;
+        if let Some((second, shortcut)) = &self.residual {
+            y = second.forward(&activate(&y, self.activation)?, train)?;
+            y = match shortcut {
+                Some(s) => y.f_add(&s.forward(x, train)?)?,
+                None => y.f_add(x)?,
+            };
+        }
+        let mut y = activate(&y, self.activation)?;
+        if self.pool > 1 {
+            y = match self.pool_kind {
+                PoolKind::Max => y.f_max_pool1d([self.pool], [self.pool], [0], [1], false)?,
+                PoolKind::Avg => y.f_avg_pool1d([self.pool], [self.pool], [0], false, true)?,
+            };
+        }
+        dropout(y, self.dropout, train)
+    }
+}
+
+/// A linear layer with `torch.nn.Linear`'s default init,
+/// U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and bias.
+#[derive(Debug)]
+struct Linear {
+    weight: Tensor,
+    bias: Tensor,
+}
+
+impl Linear {
+    fn new(p: &Path<'_>, c_in: i64, c_out: i64) -> Result<Self, TchError> {
+        let bound = 1.0 / (c_in as f64).sqrt();
+        let init = Init::Uniform {
+            lo: -bound,
+            up: bound,
+        };
+        Ok(Linear {
+            weight: p.f_var("weight", &[c_out, c_in], init)?,
+            bias: p.f_var("bias", &[c_out], init)?,
+        })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor, TchError> {
+        x.f_linear(&self.weight, Some(&self.bias))
+    }
+}
+
+/// The network built in a `VarStore` from a validated [`NetConfig`].
+///
+/// Variable names (`blocks.0.conv.weight`, `blocks.0.bn.running_mean`,
+/// `hidden.0.weight`, `output.bias`, ...) are the keys in saved weights.
+#[derive(Debug)]
+pub(crate) struct Net {
+    blocks: Vec<Block>,
+    head: Head,
+    hidden: Vec<Linear>,
+    output: Linear,
+    dropout: f64,
+}
+
+impl Net {
+    /// Creates the variables under `root`, initialised from libtorch's
+    /// global generator (seed it first with `tch::manual_seed`).
+    pub(crate) fn new(
+        root: &Path<'_>,
+        cfg: &NetConfig,
+        summary: &NetSummary,
+        n_features: usize,
+    ) -> Result<Self, Error> {
+        let mut blocks = Vec::with_capacity(cfg.blocks.len());
+        let mut c_in = n_features as i64;
+        for (i, b) in cfg.blocks.iter().enumerate() {
+            let p = root / "blocks" / i;
+            let first = ConvNorm::new(&p, b, c_in, b.filters, b.kernel, b.stride)?;
+            let residual = if b.residual {
+                let second = ConvNorm::new(&(&p / "second"), b, b.filters, b.filters, b.kernel, 1)?;
+                let shortcut = if c_in != b.filters || b.stride != 1 {
+                    let plain = BlockConfig {
+                        padding: Padding::Valid,
+                        ..b.clone()
+                    };
+                    Some(ConvNorm::new(
+                        &(&p / "shortcut"),
+                        &plain,
+                        c_in,
+                        b.filters,
+                        1,
+                        b.stride,
+                    )?)
+                } else {
+                    None
+                };
+                Some((second, shortcut))
+            } else {
+                None
+            };
+            blocks.push(Block {
+                first,
+                residual,
+                activation: b.activation,
+                pool: b.pool,
+                pool_kind: b.pool_kind,
+                dropout: b.dropout,
+            });
+            c_in = b.filters;
+        }
+        // layers = blocks, head, hidden..., output: the head's width and the
+        // hidden widths come from the summary so they are computed once.
+        let head_width = summary.layers[cfg.blocks.len()].out_channels as i64;
+        let mut hidden = Vec::with_capacity(cfg.hidden.len());
+        let mut width = head_width;
+        for (i, &h) in cfg.hidden.iter().enumerate() {
+            hidden.push(Linear::new(&(root / "hidden" / i), width, h as i64)?);
+            width = h as i64;
+        }
+        let n_classes = summary.layers.last().map_or(0, |l| l.out_channels) as i64;
+        let output = Linear::new(&(root / "output"), width, n_classes)?;
+        Ok(Net {
+            blocks,
+            head: cfg.head,
+            hidden,
+            output,
+            dropout: cfg.dropout,
+        })
+    }
+
+    /// The output of the last block, `[batch, channels, frames_before_head]`.
+    fn features(&self, x: &Tensor, train: bool) -> Result<Tensor, TchError> {
+        let mut y = x.shallow_clone();
+        for b in &self.blocks {
+            y = b.forward(&y, train)?;
+        }
+        Ok(y)
+    }
+
+    /// Logits `[batch, n_classes]` for input `[batch, n_features, n_frames]`.
+    /// `train` switches batch norm to batch statistics and enables dropout.
+    pub(crate) fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor, TchError> {
+        let mut y = self.features(x, train)?;
+        y = match self.head {
+            Head::GlobalAvg => y.f_mean_dim([2i64].as_slice(), false, Kind::Float)?,
+            Head::GlobalMax => y.f_amax([2i64].as_slice(), false)?,
+            Head::Flatten => y.f_flatten(1, 2)?,
+        };
+        for h in &self.hidden {
+            y = dropout(h.forward(&y)?.f_relu()?, self.dropout, train)?;
+        }
+        if self.hidden.is_empty() {
+            y = dropout(y, self.dropout, train)?;
+        }
+        self.output.forward(&y)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tch::{Device, Kind, Tensor};
+
+    use crate::classifier::Classifier;
+    use crate::config::{Activation, BlockConfig, Head, NetConfig, Padding, PoolKind};
+
+    fn block(filters: i64, kernel: i64) -> BlockConfig {
+        BlockConfig {
+            filters,
+            kernel,
+            ..BlockConfig::default()
+        }
+    }
+
+    fn configs() -> Vec<NetConfig> {
+        vec![
+            NetConfig::default(),
+            NetConfig {
+                blocks: vec![
+                    BlockConfig {
+                        residual: true,
+                        stride: 2,
+                        ..block(16, 3)
+                    },
+                    BlockConfig {
+                        residual: true,
+                        pool: 2,
+                        pool_kind: PoolKind::Avg,
+                        ..block(16, 5)
+                    },
+                    BlockConfig {
+                        batch_norm: false,
+                        padding: Padding::Valid,
+                        dilation: 2,
+                        ..block(8, 3)
+                    },
+                ],
+                head: Head::Flatten,
+                hidden: vec![20, 7],
+                dropout: 0.2,
+            },
+            NetConfig {
+                blocks: vec![BlockConfig {
+                    kernel: 4,
+                    activation: Activation::Gelu,
+                    ..block(6, 4)
+                }],
+                head: Head::GlobalMax,
+                ..NetConfig::default()
+            },
+        ]
+    }
+
+    #[test]
+    fn summary_matches_the_built_network() {
+        for cfg in configs() {
+            let model = Classifier::build(&cfg, 13, 100, 10, Device::Cpu).expect("build");
+            let params: i64 = model
+                .var_store()
+                .trainable_variables()
+                .iter()
+                .map(|t| t.numel() as i64)
+                .sum();
+            assert_eq!(params as usize, model.summary().params, "{cfg:?}");
+            let x = Tensor::randn([3, 13, 100], (Kind::Float, Device::Cpu));
+            let feats = model.net().features(&x, false).expect("features");
+            let s = model.summary();
+            let last = &s.layers[cfg.blocks.len() - 1];
+            assert_eq!(
+                feats.size(),
+                [3, last.out_channels as i64, s.frames_before_head as i64]
+            );
+            for (i, b) in cfg.blocks.iter().enumerate() {
+                assert_eq!(s.layers[i].out_channels, b.filters as usize);
+            }
+            let logits = model.net().forward_t(&x, true).expect("forward");
+            assert_eq!(logits.size(), [3, 10]);
+        }
+    }
+
+    #[test]
+    fn receptive_field_is_the_support_of_the_input_gradient() {
+        // Average pooling and ELU pass gradient everywhere, so one output
+        // step depends on exactly its receptive field.
+        let b = |k, d, pool, stride| BlockConfig {
+            filters: 4,
+            kernel: k,
+            dilation: d,
+            pool,
+            stride,
+            pool_kind: PoolKind::Avg,
+            activation: Activation::Elu,
+            batch_norm: false,
+            ..BlockConfig::default()
+        };
+        let cfg = NetConfig {
+            blocks: vec![b(5, 1, 2, 1), b(3, 2, 1, 2), b(3, 1, 3, 1)],
+            ..NetConfig::default()
+        };
+        let frames = 200;
+        let model = Classifier::build(&cfg, 3, frames, 2, Device::Cpu).expect("build");
+        let s = model.summary().clone();
+        let x = Tensor::randn([1, 3, frames as i64], (Kind::Float, Device::Cpu))
+            .set_requires_grad(true);
+        let feats = model.net().features(&x, false).expect("features");
+        let mid = s.frames_before_head as i64 / 2;
+        feats.narrow(2, mid, 1).sum(Kind::Float).backward();
+        let grad = x
+            .grad()
+            .abs()
+            .sum_dim_intlist([0i64, 1].as_slice(), false, Kind::Float);
+        let support = Vec::<f32>::try_from(grad.gt(0.0).to_kind(Kind::Float)).expect("grad");
+        let width = support.iter().filter(|&&v| v > 0.0).count();
+        // k5: 5; pool 2: 6 (jump 2); k3 d2 stride 2: 6 + 4*2 = 14 (jump 4);
+        // k3: 14 + 2*4 = 22; pool 3: 22 + 2*4 = 30.
+        assert_eq!(s.receptive_field_frames, 30);
+        assert_eq!(width, s.receptive_field_frames);
+    }
+}

@@ -1,0 +1,468 @@
+//! The training loop: batches, loss, optimiser and schedule steps,
+//! validation, early stopping, divergence detection, checkpoints and resume.
+//!
+//! Randomness: the seed initialises the weights; each epoch then draws its
+//! shuffle, augmentation and libtorch (dropout) streams from
+//! `(seed, epoch)`, so a run resumed at any epoch boundary repeats an
+//! uninterrupted run exactly.
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tch::{Device, Kind, Reduction, Tensor};
+
+use crate::Error;
+use crate::augment::augment;
+use crate::checkpoint::{self, Progress};
+use crate::classifier::Classifier;
+use crate::config::{AugmentConfig, ClassWeights, Monitor, NetConfig, TrainConfig};
+use crate::data::Dataset;
+use crate::optim::Optim;
+use crate::rng::{Rng, derive};
+use crate::schedule::{PlateauState, Schedule};
+
+/// What one epoch measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean training loss over the epoch's batches as optimised (with
+    /// label smoothing and class weights, on augmented inputs, in training
+    /// mode).
+    pub train_loss: f64,
+    /// Fraction of training examples classified correctly during the epoch.
+    pub train_accuracy: f64,
+    /// Mean cross-entropy on the validation set (plain: no smoothing, no
+    /// weights), in evaluation mode.
+    pub val_loss: Option<f64>,
+    /// Validation accuracy.
+    pub val_accuracy: Option<f64>,
+    /// Learning rate at the epoch's first step.
+    pub lr: f64,
+    /// Wall time of the epoch's training and validation (checkpoint writing
+    /// and callbacks excluded).
+    pub seconds: f64,
+}
+
+/// The answer of the epoch callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// Go on training.
+    Continue,
+    /// Stop now: the epoch is complete and checkpointed, so this is a safe
+    /// point (e.g. on Ctrl-C). The outcome is marked `interrupted`.
+    Stop,
+}
+
+/// Per-batch callback: epoch (1-based), batch (1-based), batches per epoch,
+/// and the batch's training loss.
+pub type BatchCallback<'a> = &'a mut dyn FnMut(usize, usize, usize, f64);
+
+/// Side channels of a training run.
+pub struct TrainOptions<'a> {
+    /// Where to write a checkpoint after every epoch; none when `None`.
+    pub checkpoint_dir: Option<&'a Path>,
+    /// Continue from the latest checkpoint in `checkpoint_dir` if there is
+    /// one (otherwise start afresh).
+    pub resume: bool,
+    /// Called after every epoch with its metrics.
+    pub on_epoch: &'a mut dyn FnMut(&EpochMetrics) -> Control,
+    /// Called after every batch (costs a device sync per batch on CUDA).
+    pub on_batch: Option<BatchCallback<'a>>,
+}
+
+impl<'a> TrainOptions<'a> {
+    /// No checkpoints, no resume, no batch callback.
+    pub fn new(on_epoch: &'a mut dyn FnMut(&EpochMetrics) -> Control) -> Self {
+        TrainOptions {
+            checkpoint_dir: None,
+            resume: false,
+            on_epoch,
+            on_batch: None,
+        }
+    }
+}
+
+/// The result of [`train`].
+#[derive(Debug)]
+pub struct TrainOutcome {
+    /// The trained network: the best epoch's weights when early stopping is
+    /// on, else the last epoch's.
+    pub model: Classifier,
+    /// One entry per completed epoch (including those before a resume).
+    pub history: Vec<EpochMetrics>,
+    /// Epoch (1-based) with the best monitored validation metric; the last
+    /// epoch when there is no validation set.
+    pub best_epoch: usize,
+    /// Early stopping ended the run before `epochs`.
+    pub stopped_early: bool,
+    /// The epoch callback asked to stop before `epochs`.
+    pub interrupted: bool,
+}
+
+// Stream numbers for `rng::derive`.
+const STREAM_INIT: u64 = 0;
+const STREAM_SHUFFLE: u64 = 1;
+const STREAM_AUGMENT: u64 = 2;
+const STREAM_TORCH: u64 = 3;
+
+/// Batch boundaries for `n` examples: full batches, and the remainder as a
+/// last batch, except that a remainder of one joins the batch before it
+/// (batch norm cannot normalise a single example).
+fn batch_bounds(n: usize, batch_size: usize) -> Vec<(i64, i64)> {
+    let bs = batch_size.min(n).max(1);
+    let mut bounds: Vec<(i64, i64)> = (0..n)
+        .step_by(bs)
+        .map(|s| (s as i64, (s + bs).min(n) as i64))
+        .collect();
+    if bounds.len() > 1 && n % bs == 1 {
+        bounds.pop();
+        if let Some(last) = bounds.last_mut() {
+            last.1 = n as i64;
+        }
+    }
+    bounds
+}
+
+fn class_weights(
+    cfg: &TrainConfig,
+    data: &Dataset,
+    n_classes: usize,
+    device: Device,
+) -> Result<Option<Tensor>, Error> {
+    let w: Vec<f32> = match &cfg.class_weights {
+        ClassWeights::None => return Ok(None),
+        ClassWeights::Explicit(w) => w.iter().map(|&x| x as f32).collect(),
+        ClassWeights::Balanced => {
+            let mut counts = vec![0usize; n_classes];
+            for &c in &data.y {
+                counts[c as usize] += 1;
+            }
+            // A class absent from training never appears as a target, so its
+            // weight is irrelevant; 0 keeps it finite.
+            counts
+                .iter()
+                .map(|&c| {
+                    if c == 0 {
+                        0.0
+                    } else {
+                        data.len() as f32 / (n_classes * c) as f32
+                    }
+                })
+                .collect()
+        }
+    };
+    Ok(Some(Tensor::f_from_slice(&w)?.f_to_device(device)?))
+}
+
+/// Mean plain cross-entropy and accuracy of `model` on `(x, y)`.
+pub(crate) fn evaluate(model: &Classifier, x: &Tensor, y: &Tensor) -> Result<(f64, f64), Error> {
+    let n = y.size()[0];
+    let logits = model.eval_logits(x)?;
+    let loss = logits.f_cross_entropy_loss::<Tensor>(y, None, Reduction::Sum, -100, 0.0)?;
+    let correct = logits
+        .f_argmax(1, false)?
+        .f_eq_tensor(y)?
+        .f_sum(Kind::Int64)?;
+    Ok((
+        loss.f_double_value(&[])? / n as f64,
+        correct.f_int64_value(&[])? as f64 / n as f64,
+    ))
+}
+
+fn fingerprint(
+    net: &NetConfig,
+    cfg: &TrainConfig,
+    aug: &AugmentConfig,
+    n_classes: usize,
+    train: &Dataset,
+    val: Option<&Dataset>,
+) -> serde_json::Value {
+    // Device and thread count do not change what is computed.
+    let cfg = TrainConfig {
+        device: Default::default(),
+        threads: None,
+        ..cfg.clone()
+    };
+    serde_json::json!({
+        "model": net,
+        "train": cfg,
+        "augment": aug,
+        "data": {
+            "n_classes": n_classes,
+            "n_features": train.n_features,
+            "n_frames": train.n_frames,
+            "train_examples": train.len(),
+            "val_examples": val.map_or(0, Dataset::len),
+        },
+    })
+}
+
+fn deep_copy(vars: &[(String, Tensor)]) -> Result<Vec<(String, Tensor)>, Error> {
+    tch::no_grad(|| {
+        vars.iter()
+            .map(|(n, t)| Ok((n.clone(), t.f_detach_copy()?)))
+            .collect()
+    })
+}
+
+/// Trains a network of config `net` for `n_classes` classes on `train`,
+/// validating on `val` after every epoch.
+///
+/// Everything is checked before the first step: configs (with messages
+/// naming the key), data shapes and labels. A loss that becomes NaN or
+/// infinite stops training with [`Error::Diverged`].
+pub fn train(
+    net: &NetConfig,
+    cfg: &TrainConfig,
+    aug: &AugmentConfig,
+    n_classes: usize,
+    train: &Dataset,
+    val: Option<&Dataset>,
+    opts: TrainOptions<'_>,
+) -> Result<TrainOutcome, Error> {
+    let (n_features, n_frames) = (train.n_features, train.n_frames);
+    cfg.validate(n_classes)?;
+    net.validate(n_features, n_frames, n_classes)?;
+    aug.validate(n_features, n_frames)?;
+    train.check_for("training", n_features, n_frames, n_classes)?;
+    if train.len() < 2 {
+        return Err(Error::Data(format!(
+            "training set has {} example(s): need at least 2",
+            train.len()
+        )));
+    }
+    let val = val.filter(|v| !v.is_empty());
+    if let Some(v) = val {
+        v.check_for("validation", n_features, n_frames, n_classes)?;
+    }
+    if cfg.early_stopping.is_some() && val.is_none() {
+        return Err(Error::Config(
+            "train.early_stopping needs a validation set, and there is none".into(),
+        ));
+    }
+    if opts.resume && opts.checkpoint_dir.is_none() {
+        return Err(Error::Config("resume needs a checkpoint directory".into()));
+    }
+    let device = cfg.device.resolve()?;
+    let threads = cfg
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    tch::set_num_threads(threads.min(i32::MAX as usize) as i32);
+
+    tch::manual_seed(derive(cfg.seed, STREAM_INIT, 0) as i64);
+    let model = Classifier::build(net, n_features, n_frames, n_classes, device)?;
+    let mut opt = Optim::new(model.var_store(), cfg)?;
+    let (x, y) = train.to_tensors(device)?;
+    let val_t = val.map(|v| v.to_tensors(device)).transpose()?;
+    let weights = class_weights(cfg, train, n_classes, device)?;
+    let bounds = batch_bounds(train.len(), cfg.batch_size);
+    let mut schedule = Schedule::new(cfg, bounds.len());
+    let higher_is_better = cfg.monitor == Monitor::ValAccuracy;
+    let fp = fingerprint(net, cfg, aug, n_classes, train, val);
+
+    let mut progress = Progress {
+        epoch: 0,
+        history: Vec::new(),
+        best_value: None,
+        best_epoch: 0,
+        bad_epochs: 0,
+        stopped_early: false,
+        plateau: PlateauState {
+            lr: cfg.lr,
+            best: None,
+            bad_epochs: 0,
+        },
+        optimizer_steps: 0,
+    };
+    let mut best: Option<Vec<(String, Tensor)>> = None;
+    if let (true, Some(dir)) = (opts.resume, opts.checkpoint_dir)
+        && let Some((p, b)) = checkpoint::load(dir, &fp, &model, &mut opt)?
+    {
+        schedule.plateau = p.plateau.clone();
+        progress = p;
+        best = b;
+    }
+
+    // On the CPU reading each loss costs nothing; elsewhere it is a sync, so
+    // losses stay on the device until the end of the epoch.
+    let read_each_step = device == Device::Cpu || opts.on_batch.is_some();
+    let mut on_batch = opts.on_batch;
+    let mut interrupted = false;
+    let n = train.len() as f64;
+    let first_epoch = progress.epoch + 1;
+    for epoch in first_epoch..=cfg.epochs {
+        if progress.stopped_early {
+            break;
+        }
+        let started = Instant::now();
+        let mut order = Rng::new(derive(cfg.seed, STREAM_SHUFFLE, epoch as u64));
+        let mut aug_rng = Rng::new(derive(cfg.seed, STREAM_AUGMENT, epoch as u64));
+        tch::manual_seed(derive(cfg.seed, STREAM_TORCH, epoch as u64) as i64);
+        let perm = Tensor::f_from_slice(&order.permutation(train.len()))?.f_to_device(device)?;
+
+        let mut loss_sum = Tensor::f_zeros([], (Kind::Float, device))?;
+        let mut correct = Tensor::f_zeros([], (Kind::Int64, device))?;
+        let mut step_losses = Vec::new();
+        let first_lr = schedule.lr(epoch - 1, 0);
+        for (step, &(start, end)) in bounds.iter().enumerate() {
+            let lr = schedule.lr(epoch - 1, step);
+            let idx = perm.f_narrow(0, start, end - start)?;
+            let mut xb = x.f_index_select(0, &idx)?;
+            let yb = y.f_index_select(0, &idx)?;
+            if aug.is_enabled() {
+                xb = augment(&xb, aug, &mut aug_rng)?;
+            }
+            let logits = model.net().forward_t(&xb, true)?;
+            let loss = logits.f_cross_entropy_loss(
+                &yb,
+                weights.as_ref(),
+                Reduction::Mean,
+                -100,
+                cfg.label_smoothing,
+            )?;
+            opt.zero_grad();
+            loss.f_backward()?;
+            if let Some(max) = cfg.grad_clip {
+                opt.clip_grad_norm(max)?;
+            }
+            opt.step(lr)?;
+
+            let loss = loss.f_detach()?;
+            tch::no_grad(|| -> Result<(), Error> {
+                let _ = loss_sum.f_add_(&loss.f_mul_scalar((end - start) as f64)?)?;
+                let _ = correct.f_add_(
+                    &logits
+                        .f_argmax(1, false)?
+                        .f_eq_tensor(&yb)?
+                        .f_sum(Kind::Int64)?,
+                )?;
+                Ok(())
+            })?;
+            if read_each_step {
+                let value = loss.f_double_value(&[])?;
+                if !value.is_finite() {
+                    return Err(Error::Diverged {
+                        epoch,
+                        step: step + 1,
+                        loss: value,
+                        lr,
+                    });
+                }
+                if let Some(cb) = on_batch.as_mut() {
+                    cb(epoch, step + 1, bounds.len(), value);
+                }
+            } else {
+                step_losses.push(loss);
+            }
+        }
+        if !step_losses.is_empty() {
+            let host =
+                Vec::<f64>::try_from(Tensor::f_stack(&step_losses, 0)?.f_to_kind(Kind::Double)?)?;
+            if let Some(step) = host.iter().position(|v| !v.is_finite()) {
+                let lr = schedule.lr(epoch - 1, step);
+                return Err(Error::Diverged {
+                    epoch,
+                    step: step + 1,
+                    loss: host[step],
+                    lr,
+                });
+            }
+        }
+        let train_loss = loss_sum.f_double_value(&[])? / n;
+        let train_accuracy = correct.f_int64_value(&[])? as f64 / n;
+        let (val_loss, val_accuracy) = match &val_t {
+            Some((vx, vy)) => {
+                let (l, a) = evaluate(&model, vx, vy)?;
+                (Some(l), Some(a))
+            }
+            None => (None, None),
+        };
+        let metrics = EpochMetrics {
+            epoch,
+            train_loss,
+            train_accuracy,
+            val_loss,
+            val_accuracy,
+            lr: first_lr,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+
+        let monitored = match cfg.monitor {
+            Monitor::ValLoss => val_loss,
+            Monitor::ValAccuracy => val_accuracy,
+        };
+        match monitored {
+            Some(v) => {
+                let improved = progress
+                    .best_value
+                    .is_none_or(|b| if higher_is_better { v > b } else { v < b });
+                if improved {
+                    progress.best_value = Some(v);
+                    progress.best_epoch = epoch;
+                    progress.bad_epochs = 0;
+                    if cfg.early_stopping.is_some() {
+                        best = Some(deep_copy(&model.named_variables())?);
+                    }
+                } else {
+                    progress.bad_epochs += 1;
+                }
+                schedule.end_epoch(v, higher_is_better);
+            }
+            None => {
+                progress.best_epoch = epoch;
+                schedule.end_epoch(train_loss, false);
+            }
+        }
+        if let Some(patience) = cfg.early_stopping {
+            progress.stopped_early = progress.bad_epochs >= patience && epoch < cfg.epochs;
+        }
+        progress.epoch = epoch;
+        progress.plateau = schedule.plateau.clone();
+        progress.optimizer_steps = opt.steps;
+        progress.history.push(metrics.clone());
+        if let Some(dir) = opts.checkpoint_dir {
+            checkpoint::save(dir, &fp, &progress, &model, &opt, best.as_deref())?;
+        }
+        if (opts.on_epoch)(&metrics) == Control::Stop
+            && epoch < cfg.epochs
+            && !progress.stopped_early
+        {
+            interrupted = true;
+            break;
+        }
+    }
+
+    if let (Some(_), Some(best)) = (cfg.early_stopping, &best) {
+        let mut saved = best
+            .iter()
+            .map(|(n, t)| (n.clone(), t.shallow_clone()))
+            .collect();
+        crate::bundle::copy_tensors(
+            Path::new("best weights"),
+            &mut saved,
+            &model.named_variables(),
+        )?;
+    }
+    Ok(TrainOutcome {
+        model,
+        best_epoch: progress.best_epoch,
+        history: progress.history,
+        stopped_early: progress.stopped_early,
+        interrupted,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batch_bounds;
+
+    #[test]
+    fn batches_cover_every_example_and_never_hold_one() {
+        assert_eq!(batch_bounds(10, 4), [(0, 4), (4, 8), (8, 10)]);
+        assert_eq!(batch_bounds(9, 4), [(0, 4), (4, 9)]);
+        assert_eq!(batch_bounds(3, 64), [(0, 3)]);
+        assert_eq!(batch_bounds(8, 4), [(0, 4), (4, 8)]);
+    }
+}
