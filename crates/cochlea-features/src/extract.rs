@@ -10,6 +10,8 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use realfft::num_complex::Complex;
+
 use crate::Error;
 use crate::config::{FeatureConfig, FeatureKind};
 use crate::db::{self, Db};
@@ -55,6 +57,20 @@ impl FeatureMatrix {
     /// Value of row `r` at frame `t`.
     pub fn get(&self, r: usize, t: usize) -> f32 {
         self.data[r * self.n_frames + t]
+    }
+}
+
+/// `|X|^power` per bin, from the double-precision spectrum so that tiny
+/// bins keep their precision when squared.
+fn power_spectrum(bins: &[Complex<f64>], power: f64, out: &mut [f32]) {
+    for (p, b) in out.iter_mut().zip(bins) {
+        *p = if power == 2.0 {
+            b.norm_sqr() as f32
+        } else if power == 1.0 {
+            b.norm() as f32
+        } else {
+            b.norm().powf(power) as f32
+        };
     }
 }
 
@@ -306,7 +322,6 @@ impl Extractor {
             let power = cfg.power;
             let data = &mut out.data;
             stft.for_each_frame(samples, stft_scratch, |t, bins| {
-                // librosa: np.abs(stft) in float32, then ** power.
                 for (m, b) in mag.iter_mut().zip(bins) {
                     *m = b.norm() as f32;
                 }
@@ -314,13 +329,7 @@ impl Extractor {
                     let spectrum: &[f32] = if power == 1.0 {
                         mag
                     } else {
-                        for (p, &m) in spec.iter_mut().zip(mag.iter()) {
-                            *p = if power == 2.0 {
-                                m * m
-                            } else {
-                                f64::from(m).powf(power) as f32
-                            };
-                        }
+                        power_spectrum(bins, power, spec);
                         spec
                     };
                     bank.apply(spectrum, mel);
@@ -350,7 +359,7 @@ impl Extractor {
                     );
                 }
                 if layout.flatness.is_some() {
-                    put(layout.flatness, spectral::flatness(mag, cfg.amin));
+                    put(layout.flatness, spectral::flatness(mag));
                 }
                 if n_bands > 0 {
                     let range = t * n_bands..(t + 1) * n_bands;
@@ -436,14 +445,7 @@ impl Extractor {
         let mut out = FeatureMatrix::zeros(n_mels, n_frames);
         let (mut spec, mut mel) = (vec![0.0f32; stft.n_bins()], vec![0.0f32; n_mels]);
         stft.for_each_frame(samples, &mut StftScratch::default(), |t, bins| {
-            for (p, b) in spec.iter_mut().zip(bins) {
-                let m = b.norm() as f32;
-                *p = if plan.cfg.power == 2.0 {
-                    m * m
-                } else {
-                    f64::from(m).powf(plan.cfg.power) as f32
-                };
-            }
+            power_spectrum(bins, plan.cfg.power, &mut spec);
             bank.apply(&spec, &mut mel);
             for (m, &v) in mel.iter().enumerate() {
                 out.data[m * n_frames + t] = v;

@@ -8,7 +8,7 @@
 //! - roll-off: the lowest `f_k` whose float32 cumulative sum reaches
 //!   `roll_percent` of the frame's total (`spectral_rolloff`);
 //! - flatness: geometric over arithmetic mean of `max(amin, S^2)`
-//!   (`spectral_flatness`, power 2);
+//!   (`spectral_flatness`, power 2, its own amin 1e-10);
 //! - contrast: per octave band, `power_to_db(peak) - power_to_db(valley)`
 //!   where peak and valley are the means of the top and bottom `quantile` of
 //!   the band's sorted magnitudes, and `power_to_db` keeps its defaults
@@ -65,12 +65,16 @@ pub(crate) fn rolloff(mag: &[f32], freqs: &[f64], percent: f64) -> f64 {
     f64::NAN
 }
 
-/// `spectral_flatness(power=2.0, amin=amin)` of one magnitude frame.
-pub(crate) fn flatness(mag: &[f32], amin: f64) -> f64 {
+/// `spectral_flatness`'s own default floor, independent of the log-mel `amin`.
+const FLATNESS_AMIN: f64 = 1e-10;
+
+/// `spectral_flatness(power=2.0, amin=1e-10)` of one magnitude frame.
+pub(crate) fn flatness(mag: &[f32]) -> f64 {
+    let amin = FLATNESS_AMIN;
     let n = mag.len() as f64;
     let (mut log_sum, mut sum) = (0.0f64, 0.0f64);
     for &s in mag {
-        let p = f64::from(s * s).max(amin);
+        let p = (f64::from(s) * f64::from(s)).max(amin);
         log_sum += p.ln();
         sum += p;
     }
@@ -152,18 +156,18 @@ mod tests {
         assert_eq!(bandwidth(&mag, &freqs, 2000.0), 0.0);
         assert_eq!(rolloff(&mag, &freqs, 0.85), 2000.0);
         // One bin of power 9 and four at amin.
-        let flat = flatness(&mag, 1e-10);
+        let flat = flatness(&mag);
         let want = (9f64.ln() / 5.0 + 4.0 * 1e-10f64.ln() / 5.0).exp() / ((9.0 + 4e-10) / 5.0);
         assert!((flat - want).abs() < 1e-12 * want.max(1e-30));
         // White spectrum: flatness 1, centroid in the middle.
         let white = [1.0f32; 5];
-        assert!((flatness(&white, 1e-10) - 1.0).abs() < 1e-12);
+        assert!((flatness(&white) - 1.0).abs() < 1e-12);
         assert_eq!(centroid(&white, &freqs), 2000.0);
         // Silence: everything 0, flatness 1 (all bins at amin).
         let silent = [0.0f32; 5];
         assert_eq!(centroid(&silent, &freqs), 0.0);
         assert_eq!(rolloff(&silent, &freqs, 0.85), 0.0);
-        assert!((flatness(&silent, 1e-10) - 1.0).abs() < 1e-12);
+        assert!((flatness(&silent) - 1.0).abs() < 1e-12);
     }
 
     #[test]
