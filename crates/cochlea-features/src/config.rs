@@ -396,7 +396,7 @@ impl FeatureConfig {
         if self.kinds.is_empty() {
             return Err(Error::config(
                 "kinds",
-                "is empty; list at least one of mfcc, logmel, centroid, bandwidth, rolloff, \
+                "is empty; allowed: one or more of mfcc, logmel, centroid, bandwidth, rolloff, \
                  flatness, contrast, zcr, rms, raw",
             ));
         }
@@ -404,7 +404,7 @@ impl FeatureConfig {
             if self.kinds[..i].contains(kind) {
                 return Err(Error::config(
                     "kinds",
-                    format!("lists \"{}\" twice", kind.name()),
+                    format!("lists \"{}\" twice; each kind is allowed once", kind.name()),
                 ));
             }
         }
@@ -450,14 +450,17 @@ impl FeatureConfig {
             return Err(Error::config(
                 "fmax",
                 format!(
-                    "{fmax} Hz is above the Nyquist frequency ({nyquist} Hz at {sample_rate} Hz)"
+                    "{fmax} Hz is above the Nyquist frequency; allowed fmin < fmax <= {nyquist} Hz at {sample_rate} Hz"
                 ),
             ));
         }
         if self.fmin >= fmax {
             return Err(Error::config(
                 "fmin",
-                format!("{} Hz is not below fmax ({fmax} Hz)", self.fmin),
+                format!(
+                    "{} Hz is not below fmax ({fmax} Hz); allowed 0 <= fmin < fmax",
+                    self.fmin
+                ),
             ));
         }
         if let Some(db) = self.top_db
@@ -494,10 +497,10 @@ impl FeatureConfig {
         if self.deltas > 0 && !(self.has(FeatureKind::Mfcc) || self.has(FeatureKind::Logmel)) {
             return Err(Error::config(
                 "deltas",
-                "deltas are taken of the mfcc and logmel rows, and kinds has neither",
+                "deltas are taken of the mfcc and logmel rows, and kinds has neither; allowed 0 without them",
             ));
         }
-        if self.delta_width < 3 || self.delta_width % 2 == 0 {
+        if self.delta_width < 3 || self.delta_width.is_multiple_of(2) {
             return Err(Error::config(
                 "delta_width",
                 format!(

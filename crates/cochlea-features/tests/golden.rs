@@ -111,7 +111,6 @@ fn rows_named(
     (rows.len(), data)
 }
 
-#[derive(Debug)]
 struct Worst {
     excess: f64,
     at: String,
@@ -202,7 +201,10 @@ fn every_golden_output_matches() {
                 format!("{:.3} of tolerance", worst.excess),
             );
             if worst.excess > 1.0 {
-                failures.push(format!("{name}/{output}: {:?}", worst));
+                failures.push(format!(
+                    "{name}/{output}: {:.2} x tolerance at {}",
+                    worst.excess, worst.at
+                ));
             }
             compared += 1;
         }
