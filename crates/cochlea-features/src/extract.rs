@@ -64,10 +64,12 @@ impl FeatureMatrix {
 /// bins keep their precision when squared.
 fn power_spectrum(bins: &[Complex<f64>], power: f64, out: &mut [f32]) {
     for (p, b) in out.iter_mut().zip(bins) {
+        // sqrt of the squared norm rather than `norm()`, whose overflow-safe
+        // hypot costs more than the rest of the frame.
         *p = if power == 2.0 {
             b.norm_sqr() as f32
         } else if power == 1.0 {
-            b.norm() as f32
+            b.norm_sqr().sqrt() as f32
         } else {
             b.norm().powf(power) as f32
         };
@@ -93,6 +95,8 @@ struct Plan {
     cfg: FeatureConfig,
     sample_rate: u32,
     raw: bool,
+    /// Whether any spectral shape feature needs `|X|` per bin.
+    needs_magnitude: bool,
     stft: Option<Stft>,
     mel: Option<MelBank>,
     mfcc: Option<Mfcc>,
@@ -216,6 +220,16 @@ impl Extractor {
             cfg: cfg.clone(),
             sample_rate,
             raw,
+            needs_magnitude: cfg.kinds.iter().any(|k| {
+                matches!(
+                    k,
+                    FeatureKind::Centroid
+                        | FeatureKind::Bandwidth
+                        | FeatureKind::Rolloff
+                        | FeatureKind::Flatness
+                        | FeatureKind::Contrast
+                )
+            }),
             stft: needs_stft.then(|| Stft::new(cfg)),
             mfcc: has(FeatureKind::Mfcc).then(|| Mfcc::new(cfg.n_mfcc, cfg.n_mels, cfg.lifter)),
             mel,
@@ -322,22 +336,20 @@ impl Extractor {
             let power = cfg.power;
             let data = &mut out.data;
             stft.for_each_frame(samples, stft_scratch, |t, bins| {
-                for (m, b) in mag.iter_mut().zip(bins) {
-                    *m = b.norm() as f32;
+                if plan.needs_magnitude {
+                    power_spectrum(bins, 1.0, mag);
                 }
                 if let Some(bank) = &plan.mel {
-                    let spectrum: &[f32] = if power == 1.0 {
+                    let spectrum: &[f32] = if power == 1.0 && plan.needs_magnitude {
                         mag
                     } else {
                         power_spectrum(bins, power, spec);
                         spec
                     };
                     bank.apply(spectrum, mel);
-                    for (l, &v) in logmel[t * n_mels..(t + 1) * n_mels]
-                        .iter_mut()
-                        .zip(mel.iter())
-                    {
-                        *l = plan.db.to_db(f64::from(v)) as f32;
+                    let frame = &mut logmel[t * n_mels..(t + 1) * n_mels];
+                    for (l, &v) in frame.iter_mut().zip(mel.iter()) {
+                        *l = plan.db.to_db_f32(v);
                     }
                 }
                 let mut put = |row: Option<usize>, v: f64| {

@@ -30,11 +30,11 @@ mod error;
 mod extract;
 mod frame;
 pub mod mel;
-mod mfcc;
+pub mod mfcc;
 pub mod npy;
 pub mod resample;
 mod spectral;
-mod stft;
+pub mod stft;
 mod temporal;
 
 pub use config::{FeatureConfig, FeatureKind, MelNorm, MelScale, PadMode, Preset, Window};

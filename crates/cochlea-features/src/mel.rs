@@ -66,9 +66,31 @@ pub fn mel_filters(
     MelBank::new(sample_rate, n_fft, n_mels, fmin, fmax, scale, norm).dense()
 }
 
+/// `sum a[i] b[i]` over the shorter length, in four interleaved partial
+/// sums: a single running sum is one long chain of dependent additions,
+/// which the compiler may not reorder into SIMD lanes.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f32; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..4 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    (acc[0] + acc[2]) + (acc[1] + acc[3]) + tail
+}
+
 /// A mel filterbank, sparse by rows.
 #[derive(Clone, Debug)]
-pub(crate) struct MelBank {
+pub struct MelBank {
     /// First non-zero bin of each filter.
     starts: Vec<usize>,
     /// Offsets of each filter's weights in `weights` (`n_mels + 1` entries).
@@ -80,7 +102,7 @@ pub(crate) struct MelBank {
 impl MelBank {
     /// `librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels,
     /// fmin=fmin, fmax=fmax, htk=scale == Htk, norm=norm)`.
-    pub(crate) fn new(
+    pub fn new(
         sample_rate: u32,
         n_fft: usize,
         n_mels: usize,
@@ -150,20 +172,18 @@ impl MelBank {
     }
 
     /// Number of filters.
-    pub(crate) fn n_mels(&self) -> usize {
+    pub fn n_mels(&self) -> usize {
         self.starts.len()
     }
 
-    /// `out[m] = sum_k filter[m][k] * spectrum[k]`.
-    pub(crate) fn apply(&self, spectrum: &[f32], out: &mut [f32]) {
+    /// `out[m] = sum_k filter[m][k] * spectrum[k]` for a spectrum of
+    /// `1 + n_fft / 2` bins (a filter reaching past a shorter one gives 0).
+    pub fn apply(&self, spectrum: &[f32], out: &mut [f32]) {
         for (m, o) in out.iter_mut().enumerate().take(self.n_mels()) {
             let w = &self.weights[self.offsets[m]..self.offsets[m + 1]];
             let start = self.starts[m];
-            *o = w
-                .iter()
-                .zip(&spectrum[start..start + w.len()])
-                .map(|(a, b)| a * b)
-                .sum();
+            let bins = spectrum.get(start..start + w.len()).unwrap_or(&[]);
+            *o = dot(w, bins);
         }
     }
 

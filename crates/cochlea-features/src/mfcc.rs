@@ -7,15 +7,14 @@ use std::f64::consts::PI;
 
 /// A planned DCT with its lifter folded in.
 #[derive(Clone, Debug)]
-pub(crate) struct Mfcc {
+pub struct Mfcc {
     n_mfcc: usize,
-    n_mels: usize,
-    /// `[n_mfcc x n_mels]`, row-major, lifter included.
-    matrix: Vec<f32>,
+    /// `[n_mels x n_mfcc]`: the DCT matrix transposed, lifter included.
+    transposed: Vec<f32>,
 }
 
 /// Orthonormal DCT-II coefficient `k` of input `n` for a length `len`.
-pub(crate) fn dct_ortho(k: usize, n: usize, len: usize) -> f64 {
+pub fn dct_ortho(k: usize, n: usize, len: usize) -> f64 {
     let scale = if k == 0 {
         (1.0 / len as f64).sqrt()
     } else {
@@ -28,31 +27,33 @@ impl Mfcc {
     /// `n_mfcc` coefficients of `n_mels` log-mel bands; `lifter > 0` scales
     /// coefficient `k` by `1 + lifter / 2 * sin(pi * (k + 1) / lifter)`
     /// (`librosa.feature.mfcc(lifter=...)`).
-    pub(crate) fn new(n_mfcc: usize, n_mels: usize, lifter: f64) -> Mfcc {
-        let mut matrix = Vec::with_capacity(n_mfcc * n_mels);
-        for k in 0..n_mfcc {
-            let lift = if lifter > 0.0 {
+    pub fn new(n_mfcc: usize, n_mels: usize, lifter: f64) -> Mfcc {
+        let lift = |k: usize| {
+            if lifter > 0.0 {
                 1.0 + (lifter / 2.0) * (PI * (k + 1) as f64 / lifter).sin()
             } else {
                 1.0
-            };
-            matrix.extend((0..n_mels).map(|n| (dct_ortho(k, n, n_mels) * lift) as f32));
+            }
+        };
+        let mut transposed = Vec::with_capacity(n_mfcc * n_mels);
+        for n in 0..n_mels {
+            transposed.extend((0..n_mfcc).map(|k| (dct_ortho(k, n, n_mels) * lift(k)) as f32));
         }
-        Mfcc {
-            n_mfcc,
-            n_mels,
-            matrix,
-        }
+        Mfcc { n_mfcc, transposed }
     }
 
     /// Coefficients of one log-mel frame.
-    pub(crate) fn apply(&self, logmel: &[f32], out: &mut [f32]) {
-        for (row, o) in self
-            .matrix
-            .chunks_exact(self.n_mels)
-            .zip(out.iter_mut().take(self.n_mfcc))
-        {
-            *o = row.iter().zip(logmel).map(|(a, b)| a * b).sum();
+    pub fn apply(&self, logmel: &[f32], out: &mut [f32]) {
+        // Column by column over the transposed matrix: each step updates all
+        // n_mfcc sums at once, which vectorises, where row-by-row dot
+        // products would be chains of dependent additions.
+        let n = self.n_mfcc.min(out.len());
+        let out = &mut out[..n];
+        out.fill(0.0);
+        for (column, &x) in self.transposed.chunks_exact(self.n_mfcc).zip(logmel) {
+            for (o, &w) in out.iter_mut().zip(column) {
+                *o += w * x;
+            }
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::config::{FeatureConfig, Window};
 use crate::frame::{self, Pad};
 
 /// A planned STFT for one configuration.
-pub(crate) struct Stft {
+pub struct Stft {
     n_fft: usize,
     hop: usize,
     center: bool,
@@ -28,16 +28,17 @@ pub(crate) struct Stft {
 
 /// Buffers one thread reuses for every frame and clip.
 #[derive(Default)]
-pub(crate) struct StftScratch {
+pub struct StftScratch {
     padded: Vec<f32>,
     frame: Vec<f64>,
     spectrum: Vec<Complex<f64>>,
     fft: Vec<Complex<f64>>,
 }
 
-/// `window` of `win_length` samples, periodic (`scipy.signal.get_window(window,
+/// `window` of `win_length <= n_fft` samples, periodic (`scipy.signal.get_window(window,
 /// win_length, fftbins=True)`), centred in `n_fft` zeros (`librosa.util.pad_center`).
-pub(crate) fn window(kind: Window, win_length: usize, n_fft: usize) -> Vec<f64> {
+pub fn window(kind: Window, win_length: usize, n_fft: usize) -> Vec<f64> {
+    let win_length = win_length.min(n_fft);
     let mut w = vec![0.0; n_fft];
     let offset = (n_fft - win_length) / 2;
     let m = win_length as f64;
@@ -53,32 +54,35 @@ pub(crate) fn window(kind: Window, win_length: usize, n_fft: usize) -> Vec<f64> 
 }
 
 impl Stft {
-    /// Plan for a validated configuration.
-    pub(crate) fn new(cfg: &FeatureConfig) -> Stft {
-        let n_fft = cfg.n_fft;
+    /// Plan the STFT of `cfg` (`n_fft`, `hop_length`, `win_length`,
+    /// `window`, `center`, `pad_mode`). Values that
+    /// [`FeatureConfig::validate`] would reject are clamped into range
+    /// (`n_fft >= 2`, `hop_length >= 1`, `1 <= win_length <= n_fft`).
+    pub fn new(cfg: &FeatureConfig) -> Stft {
+        let n_fft = cfg.n_fft.max(2);
         Stft {
             n_fft,
-            hop: cfg.hop_length,
+            hop: cfg.hop_length.max(1),
             center: cfg.center,
             pad: cfg.pad_mode.into(),
-            window: window(cfg.window, cfg.win_length(), n_fft),
+            window: window(cfg.window, cfg.win_length().clamp(1, n_fft), n_fft),
             fft: RealFftPlanner::<f64>::new().plan_fft_forward(n_fft),
         }
     }
 
     /// Frequency bins per frame, `1 + n_fft / 2`.
-    pub(crate) fn n_bins(&self) -> usize {
+    pub fn n_bins(&self) -> usize {
         self.n_fft / 2 + 1
     }
 
     /// Frames for a clip of `n_samples`.
-    pub(crate) fn n_frames(&self, n_samples: usize) -> usize {
+    pub fn n_frames(&self, n_samples: usize) -> usize {
         frame::n_frames(n_samples, self.n_fft, self.hop, self.center)
     }
 
     /// Transform every frame of `samples`, calling `each(t, spectrum)` with
     /// the `n_bins` complex bins of frame `t`.
-    pub(crate) fn for_each_frame(
+    pub fn for_each_frame(
         &self,
         samples: &[f32],
         scratch: &mut StftScratch,
