@@ -13,6 +13,7 @@ use crate::extract;
 use crate::metrics::argmax;
 use crate::normalize;
 use crate::report::csv_field;
+use crate::run::InputSpec;
 
 /// How the output is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -85,8 +86,7 @@ pub fn window_starts(n: usize, w: usize) -> Vec<usize> {
 }
 
 /// Inputs for one file: one per window, or one.
-fn inputs(m: &LoadedModel, feats: &cochlea_features::FeatureMatrix, windows: bool) -> Vec<Vec<f32>> {
-    let spec = &m.input;
+fn inputs(spec: &InputSpec, feats: &cochlea_features::FeatureMatrix, windows: bool) -> Vec<Vec<f32>> {
     let normed = spec.normalizer.apply(feats);
     if !windows || normed.n_frames <= spec.clip_frames {
         return vec![normalize::fit_length(&normed, spec.clip_frames, spec.pad, spec.crop)];
@@ -149,9 +149,10 @@ pub fn classify(m: &LoadedModel, files: &[PathBuf], o: &ClassifyOptions, out: &m
     let mut tally = Tally::default();
     let pb = crate::progress::bar(files.len() as u64, "classify", o.quiet);
     for chunk in files.chunks(o.chunk.max(1)) {
+        let (ex, spec) = (&m.extractor, &m.input);
         let prepared: Vec<Result<Vec<Vec<f32>>, String>> = chunk
             .par_iter()
-            .map(|p| extract::extract_one(p, &m.extractor, None).map(|e| inputs(m, &e.features, o.windows)))
+            .map(|p| extract::extract_one(p, ex, None).map(|e| inputs(spec, &e.features, o.windows)))
             .collect();
         let batch: Vec<f32> = prepared.iter().flatten().flatten().flatten().copied().collect();
         let n_inputs: usize = prepared.iter().flatten().map(Vec::len).sum();

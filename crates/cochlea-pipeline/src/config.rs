@@ -266,9 +266,9 @@ impl Config {
     fn resolve_paths(&mut self, base: &Path) {
         let join = |p: &Path| {
             if p.is_absolute() {
-                p.to_path_buf()
+                clean(p)
             } else {
-                base.join(p)
+                clean(&base.join(p))
             }
         };
         self.data.root = join(&self.data.root);
@@ -367,6 +367,27 @@ impl Config {
     }
 }
 
+/// Removes `.` and `name/..` pairs lexically, so reports show
+/// `runs/x` rather than `pipelines/../runs/x`.
+fn clean(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
+}
+
 /// The TOML spelling of a split strategy.
 pub fn strategy_name(s: Strategy) -> &'static str {
     match s {
@@ -442,6 +463,13 @@ mod tests {
         let c = Config::parse("[data]\nlabel = { regex = '^(\\d)_' }\ngroup = \"folder\"\n").unwrap();
         assert_eq!(c.data.label, FieldSource::Regex("^(\\d)_".into()));
         assert_eq!(c.data.group, FieldSource::Folder);
+    }
+
+    #[test]
+    fn paths_are_cleaned_lexically() {
+        assert_eq!(clean(Path::new("pipelines/../runs")), PathBuf::from("runs"));
+        assert_eq!(clean(Path::new("../../a/./b")), PathBuf::from("../../a/b"));
+        assert_eq!(clean(Path::new("a/..")), PathBuf::from("."));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod cache;
 pub mod classify;
 pub mod config;
 pub mod dataset;
+pub mod doctor;
 pub mod dump;
 pub mod error;
 pub mod extract;

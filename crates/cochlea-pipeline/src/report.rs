@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::atomic;
 use crate::config::Config;
+use crate::doctor::{self, Verdict};
 use crate::error::Error;
 use crate::run::{Prediction, RunResult};
 use crate::svg::{self, Series, esc};
@@ -120,6 +121,13 @@ fn markdown(r: &RunResult, preds: &[Prediction], cfg: &Config, cfg_path: &Path) 
         }
         s.push('\n');
     }
+    let _ = writeln!(s, "## Findings\n");
+    let problems: Vec<_> = r.findings.iter().filter(|f| f.verdict != Verdict::Ok).cloned().collect();
+    if problems.is_empty() {
+        let _ = writeln!(s, "No problem found ({} checks passed).\n", r.findings.len());
+    } else {
+        let _ = writeln!(s, "{}", doctor::markdown(&problems));
+    }
     let classes = &r.data.classes;
     let conf = total_confusion(r);
     let _ = writeln!(s, "## Confusion matrix (rows: true, columns: predicted)\n");
@@ -228,6 +236,7 @@ fn html(r: &RunResult, preds: &[Prediction], cfg: &Config, cfg_path: &Path) -> S
         s.push_str("</table>");
     }
     s.push_str("</section>");
+    s.push_str(&findings_html(&r.findings));
     let _ = write!(s, "<section id=\"confusion\"><h2>Confusion matrix</h2><p class=\"note\">Rows are true classes, columns predicted; colour is the share of the row{}.</p>{}</section>", if r.folds.len() > 1 { ", summed over folds" } else { "" }, svg::confusion(classes, &total_confusion(r)));
     let _ = write!(s, "<section id=\"curves\"><h2>Learning curves</h2>{}</section>", curves(r));
     let pc = &r.folds[0].test.per_class;
@@ -286,10 +295,36 @@ fn html(r: &RunResult, preds: &[Prediction], cfg: &Config, cfg_path: &Path) -> S
     s
 }
 
+/// The findings section: problems first with evidence and fix, passed checks folded.
+pub fn findings_html(findings: &[doctor::Finding]) -> String {
+    let mut s = String::from("<section id=\"findings\"><h2>Findings</h2>");
+    let problems: Vec<&doctor::Finding> = findings.iter().filter(|f| f.verdict != Verdict::Ok).collect();
+    if problems.is_empty() {
+        let _ = write!(s, "<p class=\"okline\">No problem found: {} checks passed.</p>", findings.len());
+    }
+    for f in &problems {
+        let (cls, word) = if f.verdict == Verdict::Fail { ("fail", "FAIL") } else { ("warnf", "WARN") };
+        let _ = write!(s, "<div class=\"finding {cls}\"><div><span class=\"badge\">{word}</span> <b>{}</b> <code>{}</code></div><div class=\"ev\">{}</div><div class=\"fix\">Fix: {}</div></div>", esc(&f.title), esc(&f.id), esc(&f.evidence), esc(&f.fix));
+    }
+    let passed: Vec<&doctor::Finding> = findings.iter().filter(|f| f.verdict == Verdict::Ok).collect();
+    if !passed.is_empty() {
+        let _ = write!(s, "<details><summary>{} checks passed</summary><ul>", passed.len());
+        for f in passed {
+            let _ = write!(s, "<li><code>{}</code> {}: {}</li>", esc(&f.id), esc(&f.title), esc(&f.evidence));
+        }
+        s.push_str("</ul></details>");
+    }
+    s.push_str("</section>");
+    s
+}
+
 const CSS: &str = "body{font-family:system-ui,sans-serif;max-width:1000px;margin:0 auto;padding:16px 24px;color:#222;background:#fff}\
 h1{margin:0 0 4px}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}.sub,.note{color:#666;font-size:13px}\
 .cards{display:flex;flex-wrap:wrap;gap:12px}.card{border:1px solid #ddd;border-radius:8px;padding:10px 16px;min-width:120px}\
 .card .v{font-size:22px;font-weight:600}.card .k{color:#666;font-size:12px}table{border-collapse:collapse;margin:8px 0;font-size:13px}\
 td,th{border:1px solid #e3e3e3;padding:3px 8px;text-align:left}th{background:#f6f6f6}.row{display:flex;flex-wrap:wrap;gap:8px}\
 .hbar{height:10px;background:#1f77b4;border-radius:2px}.warn{background:#fff4e5;border:1px solid #f0b866;padding:8px;border-radius:6px}\
-code{font-size:12px}";
+code{font-size:12px}.finding{border-left:5px solid #999;padding:6px 10px;margin:8px 0;background:#fafafa}\
+.finding.fail{border-color:#d62728}.finding.warnf{border-color:#f0a030}.badge{font-size:11px;font-weight:700;padding:1px 6px;border-radius:4px;background:#eee}\
+.fail .badge{background:#d62728;color:#fff}.warnf .badge{background:#f0a030;color:#fff}.ev{color:#444;font-size:13px;margin-top:2px}.fix{font-size:13px;margin-top:2px}\
+.okline{color:#2a7a2a}";

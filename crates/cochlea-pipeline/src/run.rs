@@ -19,7 +19,7 @@ use crate::extract::{self, Extracted};
 use crate::metrics::{self, Metrics};
 use crate::normalize::{self, Normalizer};
 use crate::split::{self, Fold};
-use crate::{atomic, progress, report};
+use crate::{atomic, doctor, progress, report};
 
 /// Options of one run that are not part of the config.
 #[derive(Clone, Debug, Default)]
@@ -156,6 +156,8 @@ pub struct RunResult {
     pub data_hash: String,
     /// Training stopped early by an interruption.
     pub interrupted: bool,
+    /// Diagnostics, most likely cause of a bad result first.
+    pub findings: Vec<doctor::Finding>,
 }
 
 /// Files with their features, labels and groups; bad files removed.
@@ -244,7 +246,7 @@ pub fn prepare(cfg: &Config, quiet: bool) -> Result<Prepared, Error> {
         cache_hits: extracted.iter().filter(|e| e.from_cache).count(),
         row_names: extractor.row_names().to_vec(),
         clip_frames: 0,
-        hop_seconds: cfg.features.hop_seconds(cfg.data.sample_rate),
+        hop_seconds: cfg.features.hop_length as f64 / f64::from(cfg.data.sample_rate),
     };
     Ok(Prepared { classes: ds.classes, items, extracted, extractor, summary })
 }
@@ -283,12 +285,19 @@ pub fn model_data(p: &Prepared, idx: &[usize], spec: &InputSpec) -> Result<cochl
     Ok(cochlea_model::Dataset::new(x, y, rows, spec.clip_frames)?)
 }
 
-/// Runs the config at `cfg_path`.
-pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult, Error> {
-    let t0 = Instant::now();
-    let mut timings = BTreeMap::new();
-    let mut p = prepare(cfg, opts.quiet)?;
-    timings.insert("features".to_string(), t0.elapsed().as_secs_f64());
+/// The dataset featurised and split: what both `run` and `doctor` start from.
+pub struct Setup {
+    /// Files, features, classes.
+    pub p: Prepared,
+    /// The folds.
+    pub folds: Vec<Fold>,
+    /// Frames per model input.
+    pub frames: usize,
+}
+
+/// Discovers, featurises and splits the data of `cfg`.
+pub fn setup(cfg: &Config, quiet: bool) -> Result<Setup, Error> {
+    let mut p = prepare(cfg, quiet)?;
     let folds = split::make_folds(&cfg.split, &p.items)?;
     let frames = if cfg.data.clip_frames > 0 {
         cfg.data.clip_frames
@@ -296,6 +305,53 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
         auto_frames(&p.extracted, &folds[0].train)
     };
     p.summary.clip_frames = frames;
+    Ok(Setup { p, folds, frames })
+}
+
+/// The model inputs of one fold: normalizer fitted on its training part.
+pub struct FoldInputs {
+    /// Input recipe, stored in the bundle.
+    pub spec: InputSpec,
+    /// Training data.
+    pub train: cochlea_model::Dataset,
+    /// Validation data, if any.
+    pub val: Option<cochlea_model::Dataset>,
+    /// Test data.
+    pub test: cochlea_model::Dataset,
+}
+
+/// Fits the normalizer on `fold.train` and builds the fold's datasets.
+pub fn fold_inputs(cfg: &Config, p: &Prepared, fold: &Fold, frames: usize) -> Result<FoldInputs, Error> {
+    let train_feats: Vec<&FeatureMatrix> = fold.train.iter().map(|&i| &p.extracted[i].features).collect();
+    let normalizer = Normalizer::fit(
+        cfg.normalize.method,
+        p.extractor.n_rows(),
+        &train_feats,
+        paths_hash(&p.items, &fold.train),
+    );
+    let spec = InputSpec {
+        features: cfg.features.clone(),
+        sample_rate: cfg.data.sample_rate,
+        row_names: p.extractor.row_names().to_vec(),
+        clip_frames: frames,
+        pad: cfg.data.pad,
+        crop: cfg.data.crop,
+        normalizer,
+    };
+    let train = model_data(p, &fold.train, &spec)?;
+    let val = (!fold.val.is_empty()).then(|| model_data(p, &fold.val, &spec)).transpose()?;
+    let test = model_data(p, &fold.test, &spec)?;
+    Ok(FoldInputs { spec, train, val, test })
+}
+
+/// Runs the config at `cfg_path`.
+pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult, Error> {
+    let t0 = Instant::now();
+    let mut timings = BTreeMap::new();
+    let Setup { p, folds, frames } = setup(cfg, opts.quiet)?;
+    timings.insert("features".to_string(), t0.elapsed().as_secs_f64());
+    let mut findings = doctor::data_checks(cfg, &p, &folds);
+    findings.extend(doctor::feature_checks(cfg, &p, &folds));
     let run_dir = new_run_dir(&cfg.report.dir, &cfg.name)?;
     eprintln!("run directory: {}", run_dir.display());
     let resolved = toml::to_string_pretty(cfg).unwrap_or_default();
@@ -317,6 +373,29 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
         }
     }
     timings.insert("train_and_evaluate".to_string(), t_train.elapsed().as_secs_f64());
+    let t_diag = Instant::now();
+    let k = p.classes.len();
+    findings.extend(doctor::arch_checks(&results[0].net, frames, p.summary.hop_seconds, folds[0].train.len()));
+    for r in &results {
+        let mut f = doctor::result_checks(r, k);
+        if results.len() > 1 {
+            for x in &mut f {
+                x.evidence = format!("fold {}: {}", r.name, x.evidence);
+            }
+        }
+        findings.extend(f);
+    }
+    // A linear probe on the first fold tells "no signal between features and
+    // labels" apart from "the network failed to learn it".
+    let fi = fold_inputs(cfg, &p, &folds[0], frames)?;
+    let held_out = fi.val.as_ref().unwrap_or(&fi.test);
+    let probes = doctor::Probes {
+        linear: cochlea_model::linear_probe(&fi.train, held_out, k, cfg.train.seed).ok(),
+        ..doctor::Probes::default()
+    };
+    findings.extend(doctor::probe_checks(&probes, k, 0.0));
+    let findings = doctor::rank(doctor::dedupe(findings));
+    timings.insert("diagnostics".to_string(), t_diag.elapsed().as_secs_f64());
     let acc: Vec<f64> = results.iter().map(|r| r.test.accuracy).collect();
     let bal: Vec<f64> = results.iter().map(|r| r.test.balanced_accuracy).collect();
     let mut result = RunResult {
@@ -331,6 +410,7 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
         config_hash,
         data_hash,
         interrupted,
+        findings,
     };
     let t_report = Instant::now();
     report::write_all(&result, &predictions, cfg, cfg_path)?;
@@ -352,25 +432,8 @@ fn run_fold(
     config_hash: &str,
     data_hash: &str,
 ) -> Result<(FoldResult, Vec<Prediction>, bool), Error> {
-    let train_feats: Vec<&FeatureMatrix> = fold.train.iter().map(|&i| &p.extracted[i].features).collect();
-    let normalizer = Normalizer::fit(
-        cfg.normalize.method,
-        p.extractor.n_rows(),
-        &train_feats,
-        paths_hash(&p.items, &fold.train),
-    );
-    let spec = InputSpec {
-        features: cfg.features.clone(),
-        sample_rate: cfg.data.sample_rate,
-        row_names: p.extractor.row_names().to_vec(),
-        clip_frames: frames,
-        pad: cfg.data.pad,
-        crop: cfg.data.crop,
-        normalizer: normalizer.clone(),
-    };
-    let train = model_data(p, &fold.train, &spec)?;
-    let val = (!fold.val.is_empty()).then(|| model_data(p, &fold.val, &spec)).transpose()?;
-    let test = model_data(p, &fold.test, &spec)?;
+    let FoldInputs { spec, train, val, test } = fold_inputs(cfg, p, fold, frames)?;
+    let normalizer = spec.normalizer.clone();
     let k = p.classes.len();
     let label = if many { format!("{} ", fold.name) } else { String::new() };
     let pb = progress::bar(cfg.train.epochs as u64, &format!("{label}train"), opts.quiet);
@@ -395,7 +458,7 @@ fn run_fold(
         &train,
         val.as_ref(),
         TrainOptions {
-            checkpoint_dir: Some(&run_dir.join(&bundle_rel).with_extension("checkpoints")),
+            checkpoint_dir: Some(&run_dir.join(&bundle_rel).with_file_name("checkpoints")),
             resume: false,
             on_epoch: &mut on_epoch,
             on_batch: None,

@@ -44,7 +44,7 @@ pub fn confusion(classes: &[String], m: &[Vec<usize>]) -> String {
         for (j, &c) in row.iter().enumerate() {
             let rate = if total > 0 { c as f64 / total as f64 } else { 0.0 };
             let (x, y) = (left + j as f64 * cell, top + i as f64 * cell);
-            let _ = write!(s, r#"<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{}" stroke="#ddd"><title>true {} / predicted {}: {c} ({:.1}%)</title></rect>"#, blue(rate), esc(&classes[i]), esc(&classes[j]), rate * 100.0);
+            let _ = write!(s, r##"<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{}" stroke="#ddd"><title>true {} / predicted {}: {c} ({:.1}%)</title></rect>"##, blue(rate), esc(&classes[i]), esc(&classes[j]), rate * 100.0);
             if c > 0 && cell >= 18.0 {
                 let fg = if rate > 0.5 { "#fff" } else { "#222" };
                 let _ = write!(s, r#"<text x="{}" y="{}" text-anchor="middle" dominant-baseline="central" fill="{fg}">{c}</text>"#, x + cell / 2.0, y + cell / 2.0);

@@ -1,0 +1,254 @@
+//! End-to-end tests of the `pipeline` binary, run as a user would, in
+//! temporary folders, on the demo data in `audio-samples/`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn project() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn pipeline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pipeline")).args(args).output().expect("pipeline starts")
+}
+
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A demo config in `dir` with absolute paths and a private cache.
+fn demo_config(dir: &Path, root: &Path, split: &str, epochs: usize) -> PathBuf {
+    let text = format!(
+        r#"name = "e2e"
+[data]
+root = "{root}"
+label = "folder"
+group = {{ regex = '^\d_([a-z0-9]+)_' }}
+sample_rate = 8000
+clip_frames = 80
+[split]
+{split}
+val_fraction = 0.1
+seed = 0
+[features]
+kinds = ["mfcc"]
+n_fft = 256
+hop_length = 80
+n_mels = 40
+n_mfcc = 13
+deltas = 1
+[model]
+blocks = [ {{ filters = 32, kernel = 5, pool = 2 }}, {{ filters = 64, kernel = 3, pool = 2 }} ]
+[train]
+lr = 0.003
+batch_size = 32
+epochs = {epochs}
+seed = 0
+[cache]
+dir = "{cache}"
+[report]
+dir = "{runs}"
+"#,
+        root = root.display(),
+        cache = dir.join("cache").display(),
+        runs = dir.join("runs").display(),
+    );
+    let path = dir.join("e2e.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn only_run_dir(runs: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(runs).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs[0].clone()
+}
+
+fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    r.records().map(|x| x.unwrap().iter().map(String::from).collect()).collect()
+}
+
+#[test]
+fn run_writes_every_output_and_classify_agrees_with_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let digits = project().join("audio-samples/digits");
+    let cfg = demo_config(tmp.path(), &digits, "strategy = \"group\"\ntest_fraction = 0.2", 12);
+    let out = pipeline(&["run", cfg.to_str().unwrap(), "--quiet", "--json"]);
+    ok(&out);
+    let run = only_run_dir(&tmp.path().join("runs"));
+    for f in ["metrics.json", "report.html", "report.md", "predictions.csv", "config.toml", "model/model.json", "model/model.safetensors"] {
+        assert!(run.join(f).is_file(), "missing {f}");
+    }
+    let metrics: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("metrics.json")).unwrap()).unwrap();
+    let acc = metrics["folds"][0]["test"]["accuracy"].as_f64().unwrap();
+    // Unseen voices, 12 short epochs: far above the 10 % chance level.
+    assert!(acc > 0.6, "test accuracy {acc}");
+    // No test voice was in training.
+    let groups = &metrics["folds"][0]["groups"];
+    for g in groups[2].as_array().unwrap() {
+        assert!(!groups[0].as_array().unwrap().contains(g), "voice {g} on both sides");
+    }
+
+    // Classify the test files with the saved model: same predictions.
+    let preds = read_csv(&run.join("predictions.csv"));
+    let files: Vec<String> = preds.iter().map(|r| r[0].clone()).collect();
+    let out_csv = tmp.path().join("classified.csv");
+    let mut args = vec!["classify", "--quiet", "--model", run.to_str().unwrap(), "--out", out_csv.to_str().unwrap()];
+    args.extend(files.iter().map(String::as_str));
+    ok(&pipeline(&args));
+    let classified = read_csv(&out_csv);
+    assert_eq!(classified.len(), preds.len());
+    for (p, c) in preds.iter().zip(&classified) {
+        assert_eq!(p[0], c[0]);
+        assert_eq!(p[3], c[2], "{}: run said {}, classify said {}", p[0], p[3], c[2]);
+        let (a, b): (f64, f64) = (p[4].parse().unwrap(), c[3].parse().unwrap());
+        assert!((a - b).abs() < 1e-4, "{}: confidence {a} vs {b}", p[0]);
+    }
+
+    // The HTML report is self-contained and has its sections.
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    for id in ["summary", "confusion", "curves", "per-class", "misclassified", "data", "model"] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "section {id} missing");
+    }
+    assert!(!html.contains("http://") || html.matches("http://").all(|_| html.contains("xmlns=\"http://www.w3.org/2000/svg\"")));
+    assert!(!html.contains("<script src") && !html.contains("<link"));
+
+    // A second run reuses the feature cache and never overwrites the first.
+    let out = pipeline(&["run", cfg.to_str().unwrap(), "--quiet", "--json"]);
+    ok(&out);
+    let second: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(second["data"]["cache_hits"].as_u64(), second["data"]["files_used"].as_u64());
+    assert_eq!(std::fs::read_dir(tmp.path().join("runs")).unwrap().count(), 2);
+}
+
+#[test]
+fn normalization_statistics_never_see_the_test_split() {
+    // Two datasets that differ only in the test files (the audio of every
+    // "_01" take is replaced by another file's): the fitted statistics must be
+    // bit-identical.
+    let tmp = tempfile::tempdir().unwrap();
+    let digits = project().join("audio-samples/digits");
+    let mut stats = Vec::new();
+    for variant in 0..2 {
+        let data = tmp.path().join(format!("data{variant}"));
+        for d in ["3", "8"] {
+            std::fs::create_dir_all(data.join(d)).unwrap();
+            for e in std::fs::read_dir(digits.join(d)).unwrap() {
+                let p = e.unwrap().path();
+                let name = p.file_name().unwrap().to_str().unwrap().to_string();
+                let src = if variant == 1 && name.ends_with("_01.wav") {
+                    // Another digit's audio in the test file's place.
+                    digits.join("0").join(format!("0{}", &name[1..]))
+                } else {
+                    p.clone()
+                };
+                std::fs::copy(&src, data.join(d).join(&name)).unwrap();
+            }
+        }
+        let work = tmp.path().join(format!("work{variant}"));
+        std::fs::create_dir_all(&work).unwrap();
+        let cfg = demo_config(&work, &data, "strategy = \"predefined\"\ntest = '_01\\.wav$'", 1);
+        ok(&pipeline(&["run", cfg.to_str().unwrap(), "--quiet"]));
+        let run = only_run_dir(&work.join("runs"));
+        let bundle: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("model/model.json")).unwrap()).unwrap();
+        stats.push(bundle["metadata"]["input"]["normalizer"].clone());
+    }
+    assert!(stats[0]["offset"].as_array().is_some_and(|v| !v.is_empty()));
+    assert_eq!(stats[0], stats[1]);
+}
+
+#[test]
+fn feature_dump_is_readable_by_numpy_and_matches_in_process_features() {
+    let python = std::env::var("COCHLEA_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has_numpy = Command::new(&python).args(["-c", "import numpy"]).status().is_ok_and(|s| s.success());
+    if !has_numpy {
+        eprintln!("skipped: no numpy in {python} (set COCHLEA_PYTHON; scripts/with-libtorch does)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let digits = project().join("audio-samples/digits");
+    let cfg_path = demo_config(tmp.path(), &digits, "strategy = \"stratified\"", 1);
+    let file = digits.join("5").join("5_m1_02.wav");
+    let out_dir = tmp.path().join("dump");
+    ok(&pipeline(&["features", "--quiet", "--config", cfg_path.to_str().unwrap(), file.to_str().unwrap(), "--out", out_dir.to_str().unwrap(), "--png"]));
+    let npy = out_dir.join("00000_5_m1_02.npy");
+    assert!(out_dir.join("00000_5_m1_02.png").is_file());
+    assert!(out_dir.join("index.csv").is_file());
+    let script = format!("import numpy, json; a = numpy.load({:?}); print(json.dumps({{'shape': a.shape, 'dtype': str(a.dtype), 'data': a.ravel().tolist()}}))", npy.display());
+    let out = Command::new(&python).args(["-c", &script]).output().unwrap();
+    ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cfg = cochlea_pipeline::Config::load(&cfg_path).unwrap();
+    let ex = cochlea_features::Extractor::new(&cfg.features, 8000).unwrap();
+    let clip = cochlea_features::decode::decode_file(&file, 8000).unwrap();
+    let m = ex.compute(&clip.samples);
+    assert_eq!(v["dtype"], "float32");
+    assert_eq!(v["shape"], serde_json::json!([m.n_rows, m.n_frames]));
+    let data: Vec<f32> = v["data"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
+    assert_eq!(data, m.data);
+}
+
+#[test]
+fn every_example_config_parses_and_validates() {
+    let dir = project().join("pipelines");
+    let mut n = 0;
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            if p.extension().is_none_or(|x| x != "toml") {
+                continue;
+            }
+            n += 1;
+            match cochlea_pipeline::Config::load(&p) {
+                Ok(_) => {}
+                Err(e) => {
+                    // The FSDD configs read a dataset that lives beside the
+                    // project; they still parse, only the folder is missing.
+                    let msg = e.to_string();
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    assert!(cochlea_pipeline::Config::parse(&text).is_ok(), "{}: {msg}", p.display());
+                    assert!(msg.contains("data.root") && msg.contains("does not exist") && text.contains("shared/datasets/fsdd"), "{}: {msg}", p.display());
+                    eprintln!("{}: dataset absent, parsed only ({msg})", p.display());
+                }
+            }
+        }
+    }
+    assert!(n >= 3, "only {n} configs found");
+}
+
+#[test]
+fn config_errors_name_the_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let digits = project().join("audio-samples/digits");
+    let good = std::fs::read_to_string(demo_config(tmp.path(), &digits, "strategy = \"stratified\"", 1)).unwrap();
+    let cases = [
+        (good.replace("lr = 0.003", "lrr = 0.003"), "did you mean `lr`"),
+        (good.replace("n_mfcc = 13", "n_mfcc = 80"), "n_mfcc"),
+        (good.replace("hop_length = 80", "hop_length = 0"), "hop_length"),
+        (good.replace("val_fraction = 0.1", "val_fraction = 1.5"), "split.val_fraction"),
+        (good.replace("label = \"folder\"", "label = { regex = '(unclosed' }"), "data.label"),
+        (good.replace(&digits.display().to_string(), "/no/such/folder"), "data.root"),
+        (good.replace("epochs = 1", "epochs = -3"), "epochs"),
+        (good.replace("strategy = \"stratified\"", "strategy = \"random\""), "strategy"),
+    ];
+    for (text, want) in cases {
+        let path = tmp.path().join("bad.toml");
+        std::fs::write(&path, &text).unwrap();
+        let out = pipeline(&["run", path.to_str().unwrap(), "--quiet"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{want}: {err}");
+        assert!(err.contains(want), "expected {want:?} in: {err}");
+    }
+}
