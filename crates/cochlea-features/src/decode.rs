@@ -13,6 +13,8 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use symphonia::core::audio::sample::Sample;
+use symphonia::core::audio::{Audio, AudioBuffer, GenericAudioBufferRef};
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
@@ -276,23 +278,7 @@ fn decode_mono(bytes: Vec<u8>, ext: Option<&str>, path: &Path) -> Result<Decoded
         if rate.is_none() {
             rate = Some(spec.rate());
         }
-        buf.copy_to_vec_interleaved(&mut interleaved);
-        for x in interleaved.iter_mut() {
-            if !x.is_finite() {
-                *x = 0.0;
-                non_finite += 1;
-            }
-        }
-        if n_ch == 1 {
-            mono.extend_from_slice(&interleaved);
-        } else {
-            let scale = 1.0 / n_ch as f32;
-            mono.extend(
-                interleaved
-                    .chunks_exact(n_ch)
-                    .map(|f| f.iter().sum::<f32>() * scale),
-            );
-        }
+        append_mono(&buf, n_ch, &mut mono, &mut interleaved, &mut non_finite);
     }
     let source_rate = rate
         .filter(|&r| r > 0)
@@ -326,17 +312,35 @@ struct Levels {
 impl Levels {
     fn of(x: &[f32], sample_rate: u32) -> Levels {
         let n = x.len().max(1) as f64;
-        let peak = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        let energy: f64 = x.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-        let clipped = x.iter().filter(|v| v.abs() >= 0.999).count();
         // -60 dBFS in amplitude.
         let silence = 1e-3f64;
         let block = ((f64::from(sample_rate) * 0.025).round() as usize).max(1);
+        let (mut peak, mut energy, mut clipped) = (0.0f32, 0.0f64, 0usize);
         let (mut blocks, mut silent) = (0usize, 0usize);
+        // One pass, 25 ms blocks, eight lanes per block so the sums
+        // vectorise; the clip's energy is the f64 sum of the block energies.
         for chunk in x.chunks(block) {
+            let (mut e, mut p, mut c) = ([0.0f32; 8], [0.0f32; 8], [0u32; 8]);
+            let lanes = chunk.chunks_exact(8);
+            let tail = lanes.remainder();
+            for v in lanes {
+                for i in 0..8 {
+                    e[i] += v[i] * v[i];
+                    p[i] = p[i].max(v[i].abs());
+                    c[i] += u32::from(v[i].abs() >= 0.999);
+                }
+            }
+            for (i, &v) in tail.iter().enumerate() {
+                e[i] += v * v;
+                p[i] = p[i].max(v.abs());
+                c[i] += u32::from(v.abs() >= 0.999);
+            }
+            let block_energy: f64 = e.iter().map(|&v| f64::from(v)).sum();
+            energy += block_energy;
+            peak = p.iter().fold(peak, |m, &v| m.max(v));
+            clipped += c.iter().map(|&v| v as usize).sum::<usize>();
             blocks += 1;
-            let e: f64 = chunk.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-            if (e / chunk.len() as f64).sqrt() < silence {
+            if (block_energy / chunk.len() as f64).sqrt() < silence {
                 silent += 1;
             }
         }
@@ -349,6 +353,80 @@ impl Levels {
             } else {
                 (silent as f64 / blocks as f64) as f32
             },
+        }
+    }
+}
+
+/// Append one decoded buffer to `mono`: channels averaged in channel order,
+/// NaN and infinities replaced by 0.0 and counted.
+///
+/// 16-bit integer and 32-bit float buffers (most WAVs) are read plane by
+/// plane with the same conversion symphonia applies (`s / 32768`); other
+/// formats go through symphonia's interleaved copy.
+fn append_mono(
+    buf: &GenericAudioBufferRef<'_>,
+    n_ch: usize,
+    mono: &mut Vec<f32>,
+    interleaved: &mut Vec<f32>,
+    non_finite: &mut u64,
+) {
+    match buf {
+        GenericAudioBufferRef::S16(b) => mix_planes(b, n_ch, mono, |s| f32::from(s) / 32_768.0),
+        GenericAudioBufferRef::F32(b) => mix_planes(b, n_ch, mono, |s: f32| {
+            if s.is_finite() {
+                s
+            } else {
+                *non_finite += 1;
+                0.0
+            }
+        }),
+        _ => {
+            buf.copy_to_vec_interleaved(interleaved);
+            for x in interleaved.iter_mut() {
+                if !x.is_finite() {
+                    *x = 0.0;
+                    *non_finite += 1;
+                }
+            }
+            if n_ch == 1 {
+                mono.extend_from_slice(interleaved);
+            } else {
+                let scale = 1.0 / n_ch as f32;
+                mono.extend(
+                    interleaved
+                        .chunks_exact(n_ch)
+                        .map(|f| f.iter().sum::<f32>() * scale),
+                );
+            }
+        }
+    }
+}
+
+/// Sum the planes of `buf` into new samples of `mono` (plane 0 first, as the
+/// interleaved path adds them), then scale by `1 / n_ch`.
+fn mix_planes<S: Sample>(
+    buf: &AudioBuffer<S>,
+    n_ch: usize,
+    mono: &mut Vec<f32>,
+    mut convert: impl FnMut(S) -> f32,
+) {
+    let start = mono.len();
+    let frames = buf.frames();
+    match buf.plane(0) {
+        Some(p) => mono.extend(p.iter().map(|&s| convert(s))),
+        None => mono.resize(start + frames, 0.0),
+    }
+    for c in 1..n_ch {
+        if let Some(p) = buf.plane(c) {
+            for (m, &s) in mono[start..].iter_mut().zip(p) {
+                *m += convert(s);
+            }
+        }
+    }
+    if n_ch > 1 {
+        let scale = 1.0 / n_ch as f32;
+        for m in &mut mono[start..] {
+            *m *= scale;
         }
     }
 }

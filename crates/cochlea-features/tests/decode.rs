@@ -143,6 +143,24 @@ fn stereo_is_averaged_and_info_describes_the_file() {
     assert_eq!(info.silent_fraction, 0.0);
     assert_eq!(info.non_finite_replaced, 0);
 
+    // 16-bit stereo takes the plane-by-plane path: same average.
+    let ints: Vec<i32> = (0..200)
+        .flat_map(|i| [i * 100 - 10_000, 7_000 - i * 30])
+        .collect();
+    let path = dir.path().join("stereo16.wav");
+    write_int(&path, 8000, 16, 2, &ints);
+    let clip = decode_file(&path, 8000).unwrap();
+    let want: Vec<f32> = ints
+        .chunks(2)
+        .map(|f| (f[0] as f32 / 32768.0 + f[1] as f32 / 32768.0) * 0.5)
+        .collect();
+    assert_eq!(clip.samples, want);
+    // And 24-bit stereo the interleaved one.
+    let path = dir.path().join("stereo24.wav");
+    let ints24: Vec<i32> = ints.iter().map(|v| v * 256).collect();
+    write_int(&path, 8000, 24, 2, &ints24);
+    assert_eq!(decode_file(&path, 8000).unwrap().samples, want);
+
     // Half silence, a few clipped samples, two NaNs.
     let mut y = vec![0.0f32; 8000];
     y[4000..].copy_from_slice(&tone(8000, 200.0, 0.5, 4000));
