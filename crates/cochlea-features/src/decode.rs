@@ -192,6 +192,7 @@ fn symphonia_error(path: &Path, stage: &str, err: SymphoniaError) -> Error {
 }
 
 fn decode_mono(bytes: Vec<u8>, ext: Option<&str>, path: &Path) -> Result<Decoded, Error> {
+    let byte_len = bytes.len();
     let malformed = |reason: String| Error::Malformed {
         path: path.to_path_buf(),
         reason,
@@ -242,7 +243,11 @@ fn decode_mono(bytes: Vec<u8>, ext: Option<&str>, path: &Path) -> Result<Decoded
         .make_audio_decoder(&params, &AudioDecoderOptions::default())
         .map_err(|e| symphonia_error(path, "opening the decoder", e))?;
 
-    let mut mono: Vec<f32> = Vec::with_capacity(declared_frames.unwrap_or(0).min(1 << 26) as usize);
+    // Reserve what the header declares, but no more than the file could
+    // hold (a damaged header may claim billions of frames).
+    let plausible = (4 * byte_len as u64).min(1 << 26);
+    let mut mono: Vec<f32> =
+        Vec::with_capacity(declared_frames.unwrap_or(0).min(plausible) as usize);
     let mut interleaved: Vec<f32> = Vec::new();
     let mut channels: Option<usize> = params.channels.as_ref().map(|c| c.count());
     let mut rate: Option<u32> = params.sample_rate;

@@ -322,6 +322,17 @@ fn silence_and_dc_give_finite_values() {
 }
 
 #[test]
+fn non_finite_input_does_not_panic() {
+    let ex = Extractor::new(&all_kinds(5), 8000).unwrap();
+    let mut x = signal(2000, 5);
+    x[100] = f32::NAN;
+    x[900] = f32::INFINITY;
+    x[1500] = f32::NEG_INFINITY;
+    let m = ex.compute(&x);
+    assert_eq!((m.n_rows, m.n_frames), (ex.n_rows(), 26));
+}
+
+#[test]
 fn uncentred_short_clip_has_no_frames() {
     let cfg = FeatureConfig {
         center: false,
