@@ -75,7 +75,7 @@ pub(crate) fn save(
     };
     write_dir_atomically(&dir.join(&name), |tmp| {
         save_tensors(&tmp.join("weights.safetensors"), &model.named_variables())?;
-        save_tensors(&tmp.join("optimizer.safetensors"), &opt.state_tensors())?;
+        save_tensors(&tmp.join("optimizer.safetensors"), &opt.state_tensors()?)?;
         if let Some(best) = best {
             save_tensors(&tmp.join("best.safetensors"), best)?;
         }

@@ -83,7 +83,7 @@ pub fn overfit_one_batch(
             });
         }
         losses.push(value);
-        opt.zero_grad();
+        opt.zero_grad()?;
         loss.f_backward()?;
         opt.step(cfg.lr)?;
     }
@@ -180,7 +180,7 @@ pub fn linear_probe(
                 lr: cfg.lr,
             });
         }
-        opt.zero_grad();
+        opt.zero_grad()?;
         loss.f_backward()?;
         opt.step(cfg.lr)?;
     }

@@ -322,7 +322,7 @@ pub fn train(
                 -100,
                 cfg.label_smoothing,
             )?;
-            opt.zero_grad();
+            opt.zero_grad()?;
             loss.f_backward()?;
             if let Some(max) = cfg.grad_clip {
                 opt.clip_grad_norm(max)?;
