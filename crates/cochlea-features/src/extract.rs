@@ -76,6 +76,11 @@ fn power_spectrum(bins: &[Complex<f64>], power: f64, out: &mut [f32]) {
     }
 }
 
+/// Append `prefix_0` .. `prefix_{n-1}`.
+fn push_block(names: &mut Vec<String>, prefix: &str, n: usize) {
+    names.extend((0..n).map(|i| format!("{prefix}_{i}")));
+}
+
 /// Where each kind's rows sit in the output.
 #[derive(Clone, Debug, Default)]
 struct Layout {
@@ -176,11 +181,6 @@ impl Extractor {
 
         let mut layout = Layout::default();
         let mut row_names = Vec::new();
-        let block = |names: &mut Vec<String>, prefix: &str, n: usize| -> usize {
-            let at = names.len();
-            names.extend((0..n).map(|i| format!("{prefix}_{i}")));
-            at
-        };
         let delta_prefixes = ["d", "dd"];
         for &kind in &cfg.kinds {
             let at = row_names.len();
@@ -191,13 +191,13 @@ impl Extractor {
                     } else {
                         cfg.n_mels
                     };
-                    block(&mut row_names, kind.name(), n);
+                    push_block(&mut row_names, kind.name(), n);
                     for p in &delta_prefixes[..usize::from(cfg.deltas)] {
-                        block(&mut row_names, &format!("{p}_{}", kind.name()), n);
+                        push_block(&mut row_names, &format!("{p}_{}", kind.name()), n);
                     }
                 }
                 FeatureKind::Contrast => {
-                    block(&mut row_names, kind.name(), bands.len());
+                    push_block(&mut row_names, kind.name(), bands.len());
                 }
                 _ => row_names.push(kind.name().to_string()),
             }
