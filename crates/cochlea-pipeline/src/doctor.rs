@@ -180,17 +180,17 @@ fn leakage_checks(cfg: &Config, p: &Prepared, folds: &[Fold]) -> Vec<Finding> {
         }
     }
     // Near-identical pooled feature vectors across the split.
-    let pooled = |i: usize| pooled_mean(&p.extracted[i].features);
-    let train_vecs: Vec<Vec<f32>> = f.train.iter().map(|&i| pooled(i)).collect();
+    let fingerprint = |i: usize| pooled(&p.extracted[i].features);
+    let train_vecs: Vec<Vec<f32>> = f.train.iter().map(|&i| fingerprint(i)).collect();
     let mut near = 0usize;
     for &i in f.test.iter().take(400) {
-        let v = pooled(i);
+        let v = fingerprint(i);
         if train_vecs.iter().any(|t| rel_dist(t, &v) < 1e-4) {
             near += 1;
         }
     }
     if near > dups.len() {
-        out.push(finding("leakage.near_duplicate", Verdict::Warn, 4.0, format!("{near} test clips have near-identical features in training"), "relative distance of time-averaged features below 1e-4".into(), "Look for the same recording saved twice (re-encoded or renamed) and keep copies on one side of the split."));
+        out.push(finding("leakage.near_duplicate", Verdict::Warn, 4.0, format!("{near} test clips have near-identical features in training"), "relative distance of per-row feature mean and std below 1e-4".into(), "Look for the same recording saved twice (re-encoded or renamed) and keep copies on one side of the split."));
     }
     // Normalization fitted on training only (by construction; verified).
     let expected = paths_hash(&p.items, &f.train);
@@ -198,13 +198,18 @@ fn leakage_checks(cfg: &Config, p: &Prepared, folds: &[Fold]) -> Vec<Finding> {
     out
 }
 
-fn pooled_mean(m: &cochlea_features::FeatureMatrix) -> Vec<f32> {
-    (0..m.n_rows)
-        .map(|r| {
-            let row = &m.data[r * m.n_frames..(r + 1) * m.n_frames];
-            row.iter().sum::<f32>() / row.len().max(1) as f32
-        })
-        .collect()
+/// Mean and standard deviation of every row: a clip's fingerprint.
+fn pooled(m: &cochlea_features::FeatureMatrix) -> Vec<f32> {
+    let mut out = Vec::with_capacity(2 * m.n_rows);
+    for r in 0..m.n_rows {
+        let row = &m.data[r * m.n_frames..(r + 1) * m.n_frames];
+        let n = row.len().max(1) as f64;
+        let mean = row.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+        let var = row.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n;
+        out.push(mean as f32);
+        out.push(var.sqrt() as f32);
+    }
+    out
 }
 
 fn rel_dist(a: &[f32], b: &[f32]) -> f64 {
@@ -307,7 +312,7 @@ pub fn result_checks(f: &FoldResult, n_classes: usize) -> Vec<Finding> {
     let correct = (t.accuracy * t.n as f64).round() as usize;
     let [lo, hi] = wilson(correct, t.n);
     if lo <= base {
-        out.push(finding("result.chance", Verdict::Fail, 10.0, format!("test accuracy {} is not better than chance", pct(t.accuracy)), format!("95% CI {} to {}; chance {}, majority class {}, balanced accuracy {}", pct(lo), pct(hi), pct(t.chance), pct(t.majority_baseline), pct(t.balanced_accuracy)), "Read the findings below: the first failing one is the most likely cause."));
+        out.push(finding("result.chance", Verdict::Fail, 1.0, format!("test accuracy {} is not better than chance", pct(t.accuracy)), format!("95% CI {} to {}; chance {}, majority class {}, balanced accuracy {}", pct(lo), pct(hi), pct(t.chance), pct(t.majority_baseline), pct(t.balanced_accuracy)), "Read the findings below: the first failing one is the most likely cause."));
     } else {
         out.push(ok("result.chance", "better than chance", format!("accuracy {} (95% CI {} to {}) vs chance {} and majority {}", pct(t.accuracy), pct(lo), pct(hi), pct(t.chance), pct(t.majority_baseline))));
     }
@@ -357,19 +362,22 @@ pub struct Probes {
     pub notes: Vec<String>,
 }
 
-/// Probe findings.
-pub fn probe_checks(pr: &Probes, n_classes: usize, chance_train: f64) -> Vec<Finding> {
+/// Probe findings. `features_healthy`: the feature checks found the
+/// features spectral, normalized and informative-looking, so a probe at
+/// chance points at the labels rather than at the representation.
+pub fn probe_checks(pr: &Probes, n_classes: usize, features_healthy: bool) -> Vec<Finding> {
     let mut out = Vec::new();
     let chance = 1.0 / n_classes as f64;
     if let Some((tr, te)) = pr.linear {
+        let evidence = format!("linear probe on per-row mean and std: train {}, held-out {}, chance {}", pct(tr), pct(te), pct(chance));
         if te < (1.5 * chance).max(chance + 0.05) {
-            if tr > 0.9 && n_classes >= 2 {
-                out.push(finding("labels.shuffled", Verdict::Fail, 9.5, format!("a linear probe fits the training labels ({}) but is at chance on held-out files ({})", pct(tr), pct(te)), format!("chance {}", pct(chance)), "Labels do not follow the audio: check the label regex or manifest order, and that files were not renamed or shuffled."));
+            if features_healthy {
+                out.push(finding("labels.no_signal", Verdict::Fail, 9.5, format!("the labels do not follow the audio: a linear probe on healthy features is at chance ({})", pct(te)), evidence, "Check that the label source picks the class (data.label regex, folder, manifest rows in the right order) and that files were not renamed or shuffled."));
             } else {
-                out.push(finding("representation.no_information", Verdict::Fail, 7.0, format!("a linear probe on the features is near chance on held-out files ({})", pct(te)), format!("train {}, held-out {}, chance {}", pct(tr), pct(te), pct(chance)), "The features carry no class information as configured: check kinds, sample rate and fmax, and that labels match files."));
+                out.push(finding("representation.no_information", Verdict::Fail, 7.0, format!("a linear probe on the features is near chance on held-out files ({})", pct(te)), evidence, "The features carry no class information as configured: use MFCC or log-mel features with a sensible fmin/fmax and normalization."));
             }
         } else {
-            out.push(ok("representation.no_information", "a linear probe finds class information in the features", format!("train {}, held-out {}, chance {}", pct(tr), pct(te), pct(chance))));
+            out.push(ok("labels.no_signal", "a linear probe finds the labels in the features", evidence));
         }
     }
     if let Some((acc, losses)) = &pr.overfit_batch {
@@ -379,8 +387,14 @@ pub fn probe_checks(pr: &Probes, n_classes: usize, chance_train: f64) -> Vec<Fin
             out.push(ok("optimization.cannot_overfit", "the network fits one small batch", format!("accuracy {} after {} steps", pct(*acc), losses.len())));
         }
     }
-    let _ = chance_train;
     out
+}
+
+/// Whether the feature findings leave the features looking healthy.
+pub fn features_healthy(findings: &[Finding]) -> bool {
+    !findings.iter().any(|f| {
+        f.verdict != Verdict::Ok && (f.id.starts_with("scaling.") || f.id.starts_with("representation."))
+    })
 }
 
 /// Runs the probes on the first fold within `budget_s` seconds (checked between probes).
@@ -431,4 +445,222 @@ pub fn markdown(f: &[Finding]) -> String {
         let _ = writeln!(s, "- **{mark}** `{}`: {}. Evidence: {}.{}", x.id, x.title, x.evidence, if x.fix.is_empty() { String::new() } else { format!(" Fix: {}", x.fix) });
     }
     s
+}
+
+/// One short training run of the learning-rate sweep.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LrTrial {
+    /// Learning rate.
+    pub lr: f64,
+    /// Training loss per epoch (empty when it diverged at once).
+    pub losses: Vec<f64>,
+    /// Why the run stopped, if it failed (divergence).
+    pub error: Option<String>,
+}
+
+/// Trains a few epochs on a subset at `lr / 10`, `lr` and `lr * 10`.
+pub fn lr_sweep(cfg: &Config, train: &MData, n_classes: usize, budget_s: f64) -> Vec<LrTrial> {
+    let t0 = Instant::now();
+    let n = train.len().min(512);
+    let per = train.n_features * train.n_frames;
+    let Ok(sub) = MData::new(train.x[..n * per].to_vec(), train.y[..n].to_vec(), train.n_features, train.n_frames) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for factor in [1.0, 0.1, 10.0] {
+        if t0.elapsed().as_secs_f64() > budget_s {
+            break;
+        }
+        let mut tc = cfg.train.clone();
+        tc.lr = cfg.train.lr * factor;
+        tc.epochs = 4;
+        tc.early_stopping = None;
+        tc.scheduler = cochlea_model::Scheduler::None;
+        let mut on_epoch = |_: &cochlea_model::EpochMetrics| cochlea_model::Control::Continue;
+        let r = cochlea_model::train(&cfg.model, &tc, &cochlea_model::AugmentConfig::default(), n_classes, &sub, None, cochlea_model::TrainOptions::new(&mut on_epoch));
+        out.push(match r {
+            Ok(o) => LrTrial { lr: tc.lr, losses: o.history.iter().map(|e| e.train_loss).collect(), error: None },
+            Err(e) => LrTrial { lr: tc.lr, losses: Vec::new(), error: Some(e.to_string()) },
+        });
+    }
+    out
+}
+
+/// Findings of the learning-rate sweep; the first trial is the configured rate.
+pub fn lr_checks(trials: &[LrTrial], n_classes: usize) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(cur) = trials.first() else { return out };
+    let describe = || trials.iter().map(|t| match &t.error {
+        Some(_) => format!("lr {:.0e}: diverged", t.lr),
+        None => format!("lr {:.0e}: loss {:.3} → {:.3}", t.lr, t.losses.first().copied().unwrap_or(f64::NAN), t.losses.last().copied().unwrap_or(f64::NAN)),
+    }).collect::<Vec<_>>().join("; ");
+    let drop = |t: &LrTrial| match (t.losses.first(), t.losses.last()) {
+        (Some(a), Some(b)) if t.error.is_none() && a.is_finite() && b.is_finite() => (a - b) / a.max(1e-12),
+        _ => f64::NEG_INFINITY,
+    };
+    let ln_k = (n_classes as f64).ln();
+    // Cross-entropy starts near ln(k); an epoch far above it means the
+    // steps overshoot, even if batch norm keeps the run from exploding.
+    let diverged = cur.error.is_some() || cur.losses.iter().any(|&l| !l.is_finite() || l > ln_k * 1.5);
+    if diverged || drop(cur) < -0.05 {
+        out.push(finding("optimization.lr_too_high", Verdict::Fail, 8.5, format!("at lr {:.0e} the training loss diverges or rises", cur.lr), describe(), "Lower train.lr by 10x (and keep gradient clipping on)."));
+        return out;
+    }
+    if drop(cur) < 0.03 {
+        out.push(finding("optimization.lr_too_low", Verdict::Warn, 5.5, format!("at lr {:.0e} the training loss hardly moves in 4 epochs", cur.lr), describe(), "Raise train.lr (try 10x; 1e-3 suits Adam) or train for more epochs."));
+        return out;
+    }
+    out.push(ok("optimization.learning_rate", "the configured learning rate makes progress", describe()));
+    out
+}
+
+/// What `pipeline doctor` found.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DoctorReport {
+    /// Findings, most likely cause first.
+    pub findings: Vec<Finding>,
+    /// Probes run and their raw results.
+    pub probes: Probes,
+    /// Learning-rate sweep.
+    pub lr_sweep: Vec<LrTrial>,
+    /// Seconds spent.
+    pub seconds: f64,
+}
+
+/// Audits the data, features and architecture of `cfg`, then runs short
+/// probes within `budget_s` seconds (none when `probes` is false).
+pub fn diagnose(cfg: &Config, quiet: bool, budget_s: f64, probes: bool) -> Result<DoctorReport, crate::Error> {
+    let t0 = Instant::now();
+    let crate::run::Setup { p, folds, frames } = crate::run::setup(cfg, quiet)?;
+    let mut findings = data_checks(cfg, &p, &folds);
+    findings.extend(feature_checks(cfg, &p, &folds));
+    let k = p.classes.len();
+    let net = cfg.model.validate(p.extractor.n_rows(), frames, k)?;
+    findings.extend(arch_checks(&net, frames, p.summary.hop_seconds, folds[0].train.len()));
+    let mut pr = Probes::default();
+    let mut sweep = Vec::new();
+    if probes {
+        let fi = crate::run::fold_inputs(cfg, &p, &folds[0], frames)?;
+        let held_out = fi.val.as_ref().unwrap_or(&fi.test);
+        let left = |t: &Instant| (budget_s - t.elapsed().as_secs_f64()).max(0.0);
+        pr = run_probes(cfg, &fi.train, held_out, k, left(&t0));
+        let healthy = features_healthy(&findings);
+        findings.extend(probe_checks(&pr, k, healthy));
+        if left(&t0) > 0.0 {
+            sweep = lr_sweep(cfg, &fi.train, k, left(&t0));
+            pr.notes.push(format!("learning-rate sweep: {} short runs (4 epochs on up to 512 training clips) at the configured rate, 10x lower and 10x higher", sweep.len()));
+            findings.extend(lr_checks(&sweep, k));
+        } else {
+            pr.notes.push("learning-rate sweep skipped: budget spent".into());
+        }
+    }
+    Ok(DoctorReport { findings: rank(dedupe(findings)), probes: pr, lr_sweep: sweep, seconds: t0.elapsed().as_secs_f64() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::evaluate;
+    use crate::normalize::Normalizer;
+    use cochlea_model::EpochMetrics;
+
+    const K: usize = 10;
+
+    /// A fold whose test predictions are `pred[i]` for truth `i % K`, with a
+    /// history of (train loss, train acc, val acc) per epoch.
+    fn fold(pred: impl Fn(usize) -> usize, history: &[(f64, f64, f64)]) -> FoldResult {
+        let classes: Vec<String> = (0..K).map(|c| c.to_string()).collect();
+        let n = 200;
+        let truth: Vec<usize> = (0..n).map(|i| i % K).collect();
+        let mut proba = vec![0.01f32; n * K];
+        for i in 0..n {
+            proba[i * K + pred(i)] = 0.91;
+        }
+        let net: NetSummary = serde_json::from_value(serde_json::json!({
+            "layers": [], "params": 10000, "receptive_field_frames": 20, "frames_before_head": 20
+        }))
+        .unwrap();
+        FoldResult {
+            name: "main".into(),
+            sizes: [400, 50, n],
+            groups: [vec![], vec![], vec![]],
+            test: evaluate(&classes, &truth, &proba),
+            history: history
+                .iter()
+                .enumerate()
+                .map(|(e, &(loss, tr, va))| EpochMetrics {
+                    epoch: e + 1,
+                    train_loss: loss,
+                    train_accuracy: tr,
+                    val_loss: Some(loss),
+                    val_accuracy: Some(va),
+                    lr: 1e-3,
+                    seconds: 1.0,
+                })
+                .collect(),
+            best_epoch: history.len(),
+            stopped_early: false,
+            net,
+            bundle: "model".into(),
+            normalizer: Normalizer::fit(NormMethod::Standard, 1, &[], String::new()),
+            train_seconds: 1.0,
+        }
+    }
+
+    fn first_problem(f: &FoldResult) -> Option<String> {
+        rank(result_checks(f, K)).into_iter().find(|x| x.verdict != Verdict::Ok).map(|x| x.id)
+    }
+
+    #[test]
+    fn healthy_result_raises_nothing() {
+        let f = fold(|i| if i % 20 == 0 { (i + 1) % K } else { i % K }, &[(1.5, 0.6, 0.6), (0.3, 0.95, 0.93)]);
+        assert_eq!(first_problem(&f), None);
+    }
+
+    #[test]
+    fn chance_level_is_a_finding() {
+        let f = fold(|i| (i * 7 + i / K) % K, &[(2.0, 0.5, 0.4), (1.0, 0.7, 0.5)]);
+        assert!(f.test.accuracy < 0.2);
+        assert!(rank(result_checks(&f, K)).iter().any(|x| x.id == "result.chance" && x.verdict == Verdict::Fail));
+    }
+
+    #[test]
+    fn collapse_onto_one_class_comes_first() {
+        let f = fold(|_| 3, &[(2.2, 0.12, 0.1), (2.1, 0.15, 0.1)]);
+        assert_eq!(first_problem(&f).as_deref(), Some("optimization.stuck_loss"));
+        assert!(result_checks(&f, K).iter().any(|x| x.id == "result.collapse"));
+        let g = fold(|_| 3, &[(1.9, 0.3, 0.1), (1.5, 0.5, 0.1)]);
+        assert_eq!(first_problem(&g).as_deref(), Some("result.collapse"));
+    }
+
+    #[test]
+    fn memorised_labels_are_named() {
+        let f = fold(|i| (i * 3 + 1) % K, &[(2.0, 0.3, 0.1), (0.05, 0.99, 0.12)]);
+        assert_eq!(first_problem(&f).as_deref(), Some("labels.memorized"));
+    }
+
+    #[test]
+    fn overfitting_and_underfitting_are_told_apart() {
+        let over = fold(|i| if i % 3 == 0 { (i + 1) % K } else { i % K }, &[(1.0, 0.7, 0.5), (0.05, 0.99, 0.6)]);
+        assert_eq!(first_problem(&over).as_deref(), Some("fit.overfitting"));
+        let under = fold(|i| if i % 2 == 0 { (i + 1) % K } else { i % K }, &[(1.9, 0.3, 0.3), (1.4, 0.45, 0.4)]);
+        assert_eq!(first_problem(&under).as_deref(), Some("fit.underfitting"));
+    }
+
+    #[test]
+    fn rising_loss_means_the_learning_rate_is_too_high() {
+        let f = fold(|i| if i % 2 == 0 { (i + 1) % K } else { i % K }, &[(1.2, 0.5, 0.5), (1.6, 0.5, 0.5), (1.9, 0.45, 0.4)]);
+        assert_eq!(first_problem(&f).as_deref(), Some("optimization.lr_too_high"));
+    }
+
+    #[test]
+    fn lr_sweep_findings() {
+        let t = |lr: f64, losses: &[f64]| LrTrial { lr, losses: losses.to_vec(), error: None };
+        let id = |v: Vec<Finding>| v.into_iter().next().map(|f| f.id);
+        assert_eq!(id(lr_checks(&[t(1e-3, &[2.0, 1.0, 0.5, 0.3])], K)).as_deref(), Some("optimization.learning_rate"));
+        assert_eq!(id(lr_checks(&[t(1e-7, &[2.3, 2.3, 2.29, 2.29])], K)).as_deref(), Some("optimization.lr_too_low"));
+        assert_eq!(id(lr_checks(&[t(5.0, &[4.8, 3.3, 3.2, 3.0])], K)).as_deref(), Some("optimization.lr_too_high"));
+        let diverged = LrTrial { lr: 10.0, losses: vec![], error: Some("loss is NaN".into()) };
+        assert_eq!(id(lr_checks(&[diverged], K)).as_deref(), Some("optimization.lr_too_high"));
+    }
 }

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use cochlea_features::Extractor;
 use cochlea_pipeline::classify::{self, ClassifyOptions, Format};
 use cochlea_pipeline::run::{self, RunOptions};
-use cochlea_pipeline::{Config, bundle, dump, init};
+use cochlea_pipeline::{Config, bundle, doctor, dump, init};
 
 /// Turn folders of audio into trained, explained 1D-CNN classifiers.
 #[derive(Parser)]
@@ -81,6 +81,21 @@ enum Cmd {
         /// Also write a PNG image per file.
         #[arg(long)]
         png: bool,
+    },
+    /// Explain a model at chance: audit data, split, features and network,
+    /// then run short probes (linear probe, overfit one batch, learning rates).
+    Doctor {
+        /// The TOML config.
+        config: PathBuf,
+        /// Seconds the probes may take (checked between probes).
+        #[arg(long, default_value_t = 120.0)]
+        budget: f64,
+        /// Only the cheap checks, no training probes.
+        #[arg(long)]
+        no_probes: bool,
+        /// Print the findings as JSON on stdout.
+        #[arg(long)]
+        json: bool,
     },
     /// Look at a folder of audio and write a starter config.
     Init {
@@ -181,6 +196,17 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             eprintln!("wrote features of {ok} files to {} ({} failed)", out.display(), failed + problems.len());
             Ok(if failed + problems.len() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
+        Cmd::Doctor { config, budget, no_probes, json } => {
+            let cfg = Config::load(&config)?;
+            let r = doctor::diagnose(&cfg, quiet, budget, !no_probes)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print_findings(&r);
+            }
+            let failed = r.findings.iter().any(|f| f.verdict == doctor::Verdict::Fail);
+            Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
         Cmd::Init { dir, out, force } => {
             let s = init::survey(&dir)?;
             let to_stdout = out == Path::new("-");
@@ -198,6 +224,25 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn print_findings(r: &doctor::DoctorReport) {
+    let problems: Vec<&doctor::Finding> = r.findings.iter().filter(|f| f.verdict != doctor::Verdict::Ok).collect();
+    if problems.is_empty() {
+        println!("No problem found: {} checks passed.", r.findings.len());
+    }
+    for (i, f) in problems.iter().enumerate() {
+        let word = if f.verdict == doctor::Verdict::Fail { "FAIL" } else { "WARN" };
+        println!("{}. {word} [{}] {}\n   evidence: {}\n   fix: {}", i + 1, f.id, f.title, f.evidence, f.fix);
+    }
+    let passed: Vec<&str> = r.findings.iter().filter(|f| f.verdict == doctor::Verdict::Ok).map(|f| f.id.as_str()).collect();
+    if !passed.is_empty() && !problems.is_empty() {
+        println!("passed: {}", passed.join(", "));
+    }
+    for n in &r.probes.notes {
+        println!("probe: {n}");
+    }
+    println!("({:.1} s)", r.seconds);
 }
 
 fn print_summary(r: &run::RunResult) {

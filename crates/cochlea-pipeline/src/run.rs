@@ -246,7 +246,9 @@ pub fn prepare(cfg: &Config, quiet: bool) -> Result<Prepared, Error> {
         cache_hits: extracted.iter().filter(|e| e.from_cache).count(),
         row_names: extractor.row_names().to_vec(),
         clip_frames: 0,
-        hop_seconds: cfg.features.hop_length as f64 / f64::from(cfg.data.sample_rate),
+        // A raw-waveform "frame" is one sample.
+        hop_seconds: if cfg.features.has(cochlea_features::FeatureKind::Raw) { 1.0 } else { cfg.features.hop_length as f64 }
+            / f64::from(cfg.data.sample_rate),
     };
     Ok(Prepared { classes: ds.classes, items, extracted, extractor, summary })
 }
@@ -393,7 +395,8 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
         linear: cochlea_model::linear_probe(&fi.train, held_out, k, cfg.train.seed).ok(),
         ..doctor::Probes::default()
     };
-    findings.extend(doctor::probe_checks(&probes, k, 0.0));
+    let healthy = doctor::features_healthy(&findings);
+    findings.extend(doctor::probe_checks(&probes, k, healthy));
     let findings = doctor::rank(doctor::dedupe(findings));
     timings.insert("diagnostics".to_string(), t_diag.elapsed().as_secs_f64());
     let acc: Vec<f64> = results.iter().map(|r| r.test.accuracy).collect();
