@@ -5,8 +5,10 @@
 //! symphonia demuxes and decodes; channels are averaged (`librosa.to_mono`);
 //! NaN and infinite samples become 0.0 and are counted; a clip at another
 //! rate goes through the band-limited resampler in [`crate::resample`].
-//! Damaged files are errors, never panics: a file cut short of the length its
-//! header declares is reported as truncated rather than silently shortened.
+//! Damaged files are errors, never panics: a WAV or FLAC file cut short of the
+//! length its header declares is reported as truncated rather than silently
+//! shortened, and a packet that fails to decode fails the file (a training
+//! set is better without a clip than with a garbled one).
 
 use std::fs;
 use std::io::Cursor;

@@ -309,6 +309,29 @@ fn damaged_files_give_clear_errors_naming_the_file() {
     assert!(matches!(err, Error::Empty { .. }), "{err:?}");
     assert!(message(&err).contains("header_only.wav"), "{err}");
 
+    // Compressed files cut short: an error naming the file, never a panic.
+    for name in [
+        "tone440_8k.flac",
+        "tone440_16k_stereo.ogg",
+        "tone440_22050.mp3",
+    ] {
+        let full = std::fs::read(fixture(name)).unwrap();
+        let cut = dir.path().join(format!("cut_{name}"));
+        std::fs::write(&cut, &full[..full.len() / 2]).unwrap();
+        match decode_file(&cut, 8000) {
+            Err(err) => assert!(message(&err).contains(&format!("cut_{name}")), "{err}"),
+            // Ogg and MP3 state no exact length: half a stream is half a clip.
+            Ok(clip) => {
+                assert!(!name.ends_with(".flac"), "a cut FLAC file decoded");
+                assert!(
+                    clip.info.duration_s < 0.4,
+                    "{name}: {}",
+                    clip.info.duration_s
+                );
+            }
+        }
+    }
+
     // Every prefix of a valid file: an error or a clip, never a panic.
     for cut in (0..200).chain((200..bytes.len()).step_by(97)) {
         let _ = decode_bytes(&bytes[..cut], Some("wav"), 8000, Path::new("cut.wav"));
