@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn broken(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pipelines/broken").join(format!("{name}.toml"))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../pipelines/broken")
+        .join(format!("{name}.toml"))
 }
 
 /// The id the config's comment says doctor must rank first.
@@ -42,18 +44,31 @@ fn problems(report: &serde_json::Value) -> Vec<(String, String)> {
         .unwrap()
         .iter()
         .filter(|f| f["verdict"] != "ok")
-        .map(|f| (f["id"].as_str().unwrap().to_string(), f["title"].as_str().unwrap().to_string()))
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["title"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
 fn check(name: &str, probes: bool) {
     let cache = tempfile::tempdir().unwrap();
     let path = broken(name);
-    let want = expected(&path).unwrap_or_else(|| panic!("{name}: no 'Expected first finding' comment"));
+    let want =
+        expected(&path).unwrap_or_else(|| panic!("{name}: no 'Expected first finding' comment"));
     let report = doctor(&path, probes, cache.path());
     let found = problems(&report);
-    assert!(!found.is_empty(), "{name}: doctor found nothing, expected {want}");
-    assert_eq!(found[0].0, want, "{name}: ranked first {:?}; all: {found:?}", found[0]);
+    assert!(
+        !found.is_empty(),
+        "{name}: doctor found nothing, expected {want}"
+    );
+    assert_eq!(
+        found[0].0, want,
+        "{name}: ranked first {:?}; all: {found:?}",
+        found[0]
+    );
 }
 
 #[test]
@@ -125,7 +140,10 @@ fn every_broken_config_is_tested_here() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "toml") {
             let stem = p.file_stem().unwrap().to_str().unwrap().to_string();
-            assert!(this.contains(&format!("\"{stem}\"")), "{stem}.toml has no test");
+            assert!(
+                this.contains(&format!("\"{stem}\"")),
+                "{stem}.toml has no test"
+            );
         }
     }
 }

@@ -5,11 +5,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn project() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn pipeline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pipeline")).args(args).output().expect("pipeline starts")
+    Command::new(env!("CARGO_BIN_EXE_pipeline"))
+        .args(args)
+        .output()
+        .expect("pipeline starts")
 }
 
 fn ok(out: &Output) {
@@ -65,67 +71,122 @@ dir = "{runs}"
 }
 
 fn only_run_dir(runs: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(runs).unwrap().map(|e| e.unwrap().path()).collect();
+    let dirs: Vec<PathBuf> = std::fs::read_dir(runs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     dirs[0].clone()
 }
 
 fn read_csv(path: &Path) -> Vec<Vec<String>> {
     let mut r = csv::Reader::from_path(path).unwrap();
-    r.records().map(|x| x.unwrap().iter().map(String::from).collect()).collect()
+    r.records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect()
 }
 
 #[test]
 fn run_writes_every_output_and_classify_agrees_with_the_run() {
     let tmp = tempfile::tempdir().unwrap();
     let digits = project().join("audio-samples/digits");
-    let cfg = demo_config(tmp.path(), &digits, "strategy = \"group\"\ntest_fraction = 0.2", 12);
+    let cfg = demo_config(
+        tmp.path(),
+        &digits,
+        "strategy = \"group\"\ntest_fraction = 0.2",
+        12,
+    );
     let out = pipeline(&["run", cfg.to_str().unwrap(), "--quiet", "--json"]);
     ok(&out);
     let run = only_run_dir(&tmp.path().join("runs"));
-    for f in ["metrics.json", "report.html", "report.md", "predictions.csv", "config.toml", "model/model.json", "model/model.safetensors"] {
+    for f in [
+        "metrics.json",
+        "report.html",
+        "report.md",
+        "predictions.csv",
+        "config.toml",
+        "model/model.json",
+        "model/model.safetensors",
+    ] {
         assert!(run.join(f).is_file(), "missing {f}");
     }
-    let metrics: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("metrics.json")).unwrap()).unwrap();
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("metrics.json")).unwrap()).unwrap();
     let acc = metrics["folds"][0]["test"]["accuracy"].as_f64().unwrap();
     // Unseen voices, 12 short epochs: far above the 10 % chance level.
     assert!(acc > 0.6, "test accuracy {acc}");
     // No test voice was in training.
     let groups = &metrics["folds"][0]["groups"];
     for g in groups[2].as_array().unwrap() {
-        assert!(!groups[0].as_array().unwrap().contains(g), "voice {g} on both sides");
+        assert!(
+            !groups[0].as_array().unwrap().contains(g),
+            "voice {g} on both sides"
+        );
     }
 
     // Classify the test files with the saved model: same predictions.
     let preds = read_csv(&run.join("predictions.csv"));
     let files: Vec<String> = preds.iter().map(|r| r[0].clone()).collect();
     let out_csv = tmp.path().join("classified.csv");
-    let mut args = vec!["classify", "--quiet", "--model", run.to_str().unwrap(), "--out", out_csv.to_str().unwrap()];
+    let mut args = vec![
+        "classify",
+        "--quiet",
+        "--model",
+        run.to_str().unwrap(),
+        "--out",
+        out_csv.to_str().unwrap(),
+    ];
     args.extend(files.iter().map(String::as_str));
     ok(&pipeline(&args));
     let classified = read_csv(&out_csv);
     assert_eq!(classified.len(), preds.len());
     for (p, c) in preds.iter().zip(&classified) {
         assert_eq!(p[0], c[0]);
-        assert_eq!(p[3], c[2], "{}: run said {}, classify said {}", p[0], p[3], c[2]);
+        assert_eq!(
+            p[3], c[2],
+            "{}: run said {}, classify said {}",
+            p[0], p[3], c[2]
+        );
         let (a, b): (f64, f64) = (p[4].parse().unwrap(), c[3].parse().unwrap());
         assert!((a - b).abs() < 1e-4, "{}: confidence {a} vs {b}", p[0]);
     }
 
     // The HTML report is self-contained and has its sections.
     let html = std::fs::read_to_string(run.join("report.html")).unwrap();
-    for id in ["summary", "confusion", "curves", "per-class", "misclassified", "data", "model"] {
-        assert!(html.contains(&format!("id=\"{id}\"")), "section {id} missing");
+    for id in [
+        "summary",
+        "confusion",
+        "curves",
+        "per-class",
+        "misclassified",
+        "data",
+        "model",
+    ] {
+        assert!(
+            html.contains(&format!("id=\"{id}\"")),
+            "section {id} missing"
+        );
     }
-    assert!(!html.contains("http://") || html.matches("http://").all(|_| html.contains("xmlns=\"http://www.w3.org/2000/svg\"")));
+    assert!(
+        !html.contains("http://")
+            || html
+                .matches("http://")
+                .all(|_| html.contains("xmlns=\"http://www.w3.org/2000/svg\""))
+    );
     assert!(!html.contains("<script src") && !html.contains("<link"));
 
     // A second run reuses the feature cache and never overwrites the first.
     let out = pipeline(&["run", cfg.to_str().unwrap(), "--quiet", "--json"]);
     ok(&out);
     let second: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(second["data"]["cache_hits"].as_u64(), second["data"]["files_used"].as_u64());
-    assert_eq!(std::fs::read_dir(tmp.path().join("runs")).unwrap().count(), 2);
+    assert_eq!(
+        second["data"]["cache_hits"].as_u64(),
+        second["data"]["files_used"].as_u64()
+    );
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join("runs")).unwrap().count(),
+        2
+    );
 }
 
 #[test]
@@ -154,13 +215,25 @@ fn normalization_statistics_never_see_the_test_split() {
         }
         let work = tmp.path().join(format!("work{variant}"));
         std::fs::create_dir_all(&work).unwrap();
-        let cfg = demo_config(&work, &data, "strategy = \"predefined\"\ntest = '_01\\.wav$'", 1);
+        let cfg = demo_config(
+            &work,
+            &data,
+            "strategy = \"predefined\"\ntest = '_01\\.wav$'",
+            1,
+        );
         ok(&pipeline(&["run", cfg.to_str().unwrap(), "--quiet"]));
         let run = only_run_dir(&work.join("runs"));
-        let bundle: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("model/model.json")).unwrap()).unwrap();
-        let metrics: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("metrics.json")).unwrap()).unwrap();
+        let bundle: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(run.join("model/model.json")).unwrap()).unwrap();
+        let metrics: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(run.join("metrics.json")).unwrap()).unwrap();
         let n = &bundle["metadata"]["input"]["normalizer"];
-        stats.push((n["offset"].clone(), n["scale"].clone(), n["fitted_clips"].clone(), metrics["data_hash"].clone()));
+        stats.push((
+            n["offset"].clone(),
+            n["scale"].clone(),
+            n["fitted_clips"].clone(),
+            metrics["data_hash"].clone(),
+        ));
     }
     assert!(stats[0].0.as_array().is_some_and(|v| !v.is_empty()));
     // The datasets differ (in their test files only) ...
@@ -174,7 +247,10 @@ fn normalization_statistics_never_see_the_test_split() {
 #[test]
 fn feature_dump_is_readable_by_numpy_and_matches_in_process_features() {
     let python = std::env::var("COCHLEA_PYTHON").unwrap_or_else(|_| "python3".into());
-    let has_numpy = Command::new(&python).args(["-c", "import numpy"]).status().is_ok_and(|s| s.success());
+    let has_numpy = Command::new(&python)
+        .args(["-c", "import numpy"])
+        .status()
+        .is_ok_and(|s| s.success());
     if !has_numpy {
         eprintln!("skipped: no numpy in {python} (set COCHLEA_PYTHON; scripts/with-libtorch does)");
         return;
@@ -184,12 +260,27 @@ fn feature_dump_is_readable_by_numpy_and_matches_in_process_features() {
     let cfg_path = demo_config(tmp.path(), &digits, "strategy = \"stratified\"", 1);
     let file = digits.join("5").join("5_m1_02.wav");
     let out_dir = tmp.path().join("dump");
-    ok(&pipeline(&["features", "--quiet", "--config", cfg_path.to_str().unwrap(), file.to_str().unwrap(), "--out", out_dir.to_str().unwrap(), "--png"]));
+    ok(&pipeline(&[
+        "features",
+        "--quiet",
+        "--config",
+        cfg_path.to_str().unwrap(),
+        file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--png",
+    ]));
     let npy = out_dir.join("00000_5_m1_02.npy");
     assert!(out_dir.join("00000_5_m1_02.png").is_file());
     assert!(out_dir.join("index.csv").is_file());
-    let script = format!("import numpy, json; a = numpy.load({:?}); print(json.dumps({{'shape': a.shape, 'dtype': str(a.dtype), 'data': a.ravel().tolist()}}))", npy.display());
-    let out = Command::new(&python).args(["-c", &script]).output().unwrap();
+    let script = format!(
+        "import numpy, json; a = numpy.load({:?}); print(json.dumps({{'shape': a.shape, 'dtype': str(a.dtype), 'data': a.ravel().tolist()}}))",
+        npy.display()
+    );
+    let out = Command::new(&python)
+        .args(["-c", &script])
+        .output()
+        .unwrap();
     ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let cfg = cochlea_pipeline::Config::load(&cfg_path).unwrap();
@@ -198,7 +289,12 @@ fn feature_dump_is_readable_by_numpy_and_matches_in_process_features() {
     let m = ex.compute(&clip.samples);
     assert_eq!(v["dtype"], "float32");
     assert_eq!(v["shape"], serde_json::json!([m.n_rows, m.n_frames]));
-    let data: Vec<f32> = v["data"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
+    let data: Vec<f32> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect();
     assert_eq!(data, m.data);
 }
 
@@ -225,8 +321,18 @@ fn every_example_config_parses_and_validates() {
                     // project; they still parse, only the folder is missing.
                     let msg = e.to_string();
                     let text = std::fs::read_to_string(&p).unwrap();
-                    assert!(cochlea_pipeline::Config::parse(&text).is_ok(), "{}: {msg}", p.display());
-                    assert!(msg.contains("data.root") && msg.contains("does not exist") && text.contains("shared/datasets/fsdd"), "{}: {msg}", p.display());
+                    assert!(
+                        cochlea_pipeline::Config::parse(&text).is_ok(),
+                        "{}: {msg}",
+                        p.display()
+                    );
+                    assert!(
+                        msg.contains("data.root")
+                            && msg.contains("does not exist")
+                            && text.contains("shared/datasets/fsdd"),
+                        "{}: {msg}",
+                        p.display()
+                    );
                     eprintln!("{}: dataset absent, parsed only ({msg})", p.display());
                 }
             }
@@ -239,16 +345,40 @@ fn every_example_config_parses_and_validates() {
 fn config_errors_name_the_key() {
     let tmp = tempfile::tempdir().unwrap();
     let digits = project().join("audio-samples/digits");
-    let good = std::fs::read_to_string(demo_config(tmp.path(), &digits, "strategy = \"stratified\"", 1)).unwrap();
+    let good = std::fs::read_to_string(demo_config(
+        tmp.path(),
+        &digits,
+        "strategy = \"stratified\"",
+        1,
+    ))
+    .unwrap();
     let cases = [
-        (good.replace("lr = 0.003", "lrr = 0.003"), "did you mean `lr`"),
+        (
+            good.replace("lr = 0.003", "lrr = 0.003"),
+            "did you mean `lr`",
+        ),
         (good.replace("n_mfcc = 13", "n_mfcc = 80"), "n_mfcc"),
-        (good.replace("hop_length = 80", "hop_length = 0"), "hop_length"),
-        (good.replace("val_fraction = 0.1", "val_fraction = 1.5"), "split.val_fraction"),
-        (good.replace("label = \"folder\"", "label = { regex = '(unclosed' }"), "data.label"),
-        (good.replace(&digits.display().to_string(), "/no/such/folder"), "data.root"),
+        (
+            good.replace("hop_length = 80", "hop_length = 0"),
+            "hop_length",
+        ),
+        (
+            good.replace("val_fraction = 0.1", "val_fraction = 1.5"),
+            "split.val_fraction",
+        ),
+        (
+            good.replace("label = \"folder\"", "label = { regex = '(unclosed' }"),
+            "data.label",
+        ),
+        (
+            good.replace(&digits.display().to_string(), "/no/such/folder"),
+            "data.root",
+        ),
         (good.replace("epochs = 1", "epochs = -3"), "epochs"),
-        (good.replace("strategy = \"stratified\"", "strategy = \"random\""), "strategy"),
+        (
+            good.replace("strategy = \"stratified\"", "strategy = \"random\""),
+            "strategy",
+        ),
     ];
     for (text, want) in cases {
         let path = tmp.path().join("bad.toml");

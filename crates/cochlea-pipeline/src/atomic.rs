@@ -8,7 +8,10 @@ use crate::error::Error;
 
 /// Writes `bytes` to `path` atomically.
 pub fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
@@ -22,7 +25,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 
 /// Writes a value as pretty JSON, atomically.
 pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), Error> {
-    let text = serde_json::to_vec_pretty(value)
-        .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
+    let text =
+        serde_json::to_vec_pretty(value).map_err(|e| Error::io(path, std::io::Error::other(e)))?;
     write(path, &text)
 }

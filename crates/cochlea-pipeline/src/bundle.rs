@@ -39,7 +39,10 @@ pub fn resolve(path: &Path) -> Result<PathBuf, Error> {
         folds.sort();
         return Err(Error::Bundle {
             path: path.to_path_buf(),
-            msg: format!("this run has one model per fold; pass one of: {}", folds.join(", ")),
+            msg: format!(
+                "this run has one model per fold; pass one of: {}",
+                folds.join(", ")
+            ),
         });
     }
     Err(Error::Bundle {
@@ -52,8 +55,13 @@ pub fn resolve(path: &Path) -> Result<PathBuf, Error> {
 pub fn load(path: &Path) -> Result<LoadedModel, Error> {
     let dir = resolve(path)?;
     let (model, info) = Classifier::load(&dir)?;
-    let input: InputSpec = serde_json::from_value(info.metadata.get("input").cloned().unwrap_or_default())
-        .map_err(|e| Error::Bundle { path: dir.clone(), msg: format!("metadata.input: {e}") })?;
+    let input: InputSpec = serde_json::from_value(
+        info.metadata.get("input").cloned().unwrap_or_default(),
+    )
+    .map_err(|e| Error::Bundle {
+        path: dir.clone(),
+        msg: format!("metadata.input: {e}"),
+    })?;
     let extractor = Extractor::new(&input.features, input.sample_rate)?;
     if extractor.n_rows() != model.n_features() || input.clip_frames != model.n_frames() {
         return Err(Error::Bundle {
@@ -67,5 +75,11 @@ pub fn load(path: &Path) -> Result<LoadedModel, Error> {
             ),
         });
     }
-    Ok(LoadedModel { dir, model, classes: info.classes, input, extractor })
+    Ok(LoadedModel {
+        dir,
+        model,
+        classes: info.classes,
+        input,
+        extractor,
+    })
 }

@@ -42,7 +42,9 @@ impl Cache {
     }
 
     fn entry(&self, content_hash: &str) -> PathBuf {
-        self.dir.join(&content_hash[..2]).join(format!("{content_hash}.cfc"))
+        self.dir
+            .join(&content_hash[..2])
+            .join(format!("{content_hash}.cfc"))
     }
 
     /// The cached features of content `content_hash`, if present and intact.
@@ -53,7 +55,12 @@ impl Cache {
 
     /// Stores an entry; failures only cost a recomputation later, so they are
     /// returned for the caller to report but never stop a run.
-    pub fn put(&self, content_hash: &str, info: &ClipInfo, m: &FeatureMatrix) -> Result<(), crate::error::Error> {
+    pub fn put(
+        &self,
+        content_hash: &str,
+        info: &ClipInfo,
+        m: &FeatureMatrix,
+    ) -> Result<(), crate::error::Error> {
         atomic::write(&self.entry(content_hash), &encode_entry(info, m))
     }
 }
@@ -95,7 +102,14 @@ fn decode_entry(bytes: &[u8]) -> Option<(ClipInfo, FeatureMatrix)> {
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
-    Some((info, FeatureMatrix { n_rows, n_frames, data }))
+    Some((
+        info,
+        FeatureMatrix {
+            n_rows,
+            n_frames,
+            data,
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -122,7 +136,11 @@ mod tests {
     fn round_trip_and_corruption_is_rejected() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path(), "0123456789abcdef0123");
-        let m = FeatureMatrix { n_rows: 2, n_frames: 3, data: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0] };
+        let m = FeatureMatrix {
+            n_rows: 2,
+            n_frames: 3,
+            data: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        };
         let key = "ab".repeat(32);
         cache.put(&key, &info(), &m).unwrap();
         let (i, got) = cache.get(&key).unwrap();

@@ -86,10 +86,19 @@ pub fn window_starts(n: usize, w: usize) -> Vec<usize> {
 }
 
 /// Inputs for one file: one per window, or one.
-fn inputs(spec: &InputSpec, feats: &cochlea_features::FeatureMatrix, windows: bool) -> Vec<Vec<f32>> {
+fn inputs(
+    spec: &InputSpec,
+    feats: &cochlea_features::FeatureMatrix,
+    windows: bool,
+) -> Vec<Vec<f32>> {
     let normed = spec.normalizer.apply(feats);
     if !windows || normed.n_frames <= spec.clip_frames {
-        return vec![normalize::fit_length(&normed, spec.clip_frames, spec.pad, spec.crop)];
+        return vec![normalize::fit_length(
+            &normed,
+            spec.clip_frames,
+            spec.pad,
+            spec.crop,
+        )];
     }
     window_starts(normed.n_frames, spec.clip_frames)
         .into_iter()
@@ -104,7 +113,13 @@ fn inputs(spec: &InputSpec, feats: &cochlea_features::FeatureMatrix, windows: bo
         .collect()
 }
 
-fn row_of(m: &LoadedModel, path: PathBuf, window: Option<usize>, p: &[f32], o: &ClassifyOptions) -> Row {
+fn row_of(
+    m: &LoadedModel,
+    path: PathBuf,
+    window: Option<usize>,
+    p: &[f32],
+    o: &ClassifyOptions,
+) -> Row {
     let mut order: Vec<usize> = (0..p.len()).collect();
     order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
     let best = argmax(p);
@@ -113,8 +128,19 @@ fn row_of(m: &LoadedModel, path: PathBuf, window: Option<usize>, p: &[f32], o: &
         Some(t) if confidence < t => "unknown".to_string(),
         _ => m.classes[best].clone(),
     };
-    let top = order.iter().take(o.top_k.max(1)).map(|&i| (m.classes[i].clone(), p[i])).collect();
-    Row { path, window, label, confidence, top, error: None }
+    let top = order
+        .iter()
+        .take(o.top_k.max(1))
+        .map(|&i| (m.classes[i].clone(), p[i]))
+        .collect();
+    Row {
+        path,
+        window,
+        label,
+        confidence,
+        top,
+        error: None,
+    }
 }
 
 /// Writes one row in the chosen format.
@@ -141,7 +167,12 @@ pub fn write_row(out: &mut dyn Write, r: &Row, format: Format) -> std::io::Resul
 }
 
 /// Classifies `files`, writing rows to `out` as each chunk finishes.
-pub fn classify(m: &LoadedModel, files: &[PathBuf], o: &ClassifyOptions, out: &mut dyn Write) -> Result<Tally, Error> {
+pub fn classify(
+    m: &LoadedModel,
+    files: &[PathBuf],
+    o: &ClassifyOptions,
+    out: &mut dyn Write,
+) -> Result<Tally, Error> {
     let io = |e: std::io::Error| Error::io(std::path::Path::new("<output>"), e);
     if o.format == Format::Csv {
         writeln!(out, "path,window,label,confidence,top,error").map_err(io)?;
@@ -152,11 +183,23 @@ pub fn classify(m: &LoadedModel, files: &[PathBuf], o: &ClassifyOptions, out: &m
         let (ex, spec) = (&m.extractor, &m.input);
         let prepared: Vec<Result<Vec<Vec<f32>>, String>> = chunk
             .par_iter()
-            .map(|p| extract::extract_one(p, ex, None).map(|e| inputs(spec, &e.features, o.windows)))
+            .map(|p| {
+                extract::extract_one(p, ex, None).map(|e| inputs(spec, &e.features, o.windows))
+            })
             .collect();
-        let batch: Vec<f32> = prepared.iter().flatten().flatten().flatten().copied().collect();
+        let batch: Vec<f32> = prepared
+            .iter()
+            .flatten()
+            .flatten()
+            .flatten()
+            .copied()
+            .collect();
         let n_inputs: usize = prepared.iter().flatten().map(Vec::len).sum();
-        let proba = if n_inputs > 0 { m.model.predict_proba(&batch, n_inputs)? } else { Vec::new() };
+        let proba = if n_inputs > 0 {
+            m.model.predict_proba(&batch, n_inputs)?
+        } else {
+            Vec::new()
+        };
         let k = m.classes.len();
         let mut at = 0;
         for (path, r) in chunk.iter().zip(prepared) {
@@ -164,16 +207,26 @@ pub fn classify(m: &LoadedModel, files: &[PathBuf], o: &ClassifyOptions, out: &m
                 Err(e) => {
                     eprintln!("error: {e}");
                     tally.failed += 1;
-                    let row = Row { path: path.clone(), window: None, label: String::new(), confidence: 0.0, top: Vec::new(), error: Some(e) };
+                    let row = Row {
+                        path: path.clone(),
+                        window: None,
+                        label: String::new(),
+                        confidence: 0.0,
+                        top: Vec::new(),
+                        error: Some(e),
+                    };
                     write_row(out, &row, o.format).map_err(io)?;
                 }
                 Ok(wins) => {
                     tally.ok += 1;
-                    let ps: Vec<&[f32]> = (0..wins.len()).map(|j| &proba[(at + j) * k..(at + j + 1) * k]).collect();
+                    let ps: Vec<&[f32]> = (0..wins.len())
+                        .map(|j| &proba[(at + j) * k..(at + j + 1) * k])
+                        .collect();
                     at += wins.len();
                     if o.per_window && o.windows {
                         for (j, p) in ps.iter().enumerate() {
-                            write_row(out, &row_of(m, path.clone(), Some(j), p, o), o.format).map_err(io)?;
+                            write_row(out, &row_of(m, path.clone(), Some(j), p, o), o.format)
+                                .map_err(io)?;
                         }
                     } else {
                         let mut mean = vec![0f32; k];
@@ -182,7 +235,8 @@ pub fn classify(m: &LoadedModel, files: &[PathBuf], o: &ClassifyOptions, out: &m
                                 *a += b / ps.len() as f32;
                             }
                         }
-                        write_row(out, &row_of(m, path.clone(), None, &mean, o), o.format).map_err(io)?;
+                        write_row(out, &row_of(m, path.clone(), None, &mean, o), o.format)
+                            .map_err(io)?;
                     }
                 }
             }

@@ -109,7 +109,9 @@ impl Default for DataConfig {
     fn default() -> Self {
         DataConfig {
             root: PathBuf::from("."),
-            extensions: ["wav", "flac", "mp3", "ogg", "oga"].map(String::from).to_vec(),
+            extensions: ["wav", "flac", "mp3", "ogg", "oga"]
+                .map(String::from)
+                .to_vec(),
             label: FieldSource::Folder,
             group: FieldSource::None,
             manifest: None,
@@ -286,10 +288,13 @@ impl Config {
                 d.root.display()
             ));
         }
-        if let Some(m) = &d.manifest {
-            if !m.is_file() {
-                return Err(format!("data.manifest: file {} does not exist", m.display()));
-            }
+        if let Some(m) = &d.manifest
+            && !m.is_file()
+        {
+            return Err(format!(
+                "data.manifest: file {} does not exist",
+                m.display()
+            ));
         }
         if !(1000..=384_000).contains(&d.sample_rate) {
             return Err(format!(
@@ -361,7 +366,10 @@ impl Config {
             return Err("train.batch_size: must be at least 1".into());
         }
         if !(self.train.lr > 0.0 && self.train.lr.is_finite()) {
-            return Err(format!("train.lr: {} must be a positive number", self.train.lr));
+            return Err(format!(
+                "train.lr: {} must be a positive number",
+                self.train.lr
+            ));
         }
         Ok(())
     }
@@ -460,7 +468,8 @@ mod tests {
 
     #[test]
     fn label_sources_parse() {
-        let c = Config::parse("[data]\nlabel = { regex = '^(\\d)_' }\ngroup = \"folder\"\n").unwrap();
+        let c =
+            Config::parse("[data]\nlabel = { regex = '^(\\d)_' }\ngroup = \"folder\"\n").unwrap();
         assert_eq!(c.data.label, FieldSource::Regex("^(\\d)_".into()));
         assert_eq!(c.data.group, FieldSource::Folder);
     }

@@ -36,9 +36,12 @@ pub struct Dataset {
     pub skipped: Vec<(PathBuf, String)>,
 }
 
+/// Files found, and paths that could not be read with the reason.
+pub type Found = (Vec<PathBuf>, Vec<(PathBuf, String)>);
+
 /// Lists audio files under `root` recursively, sorted, following no symlink
 /// loops (each directory is visited once by its canonical path).
-pub fn find_audio(root: &Path, extensions: &[String]) -> Result<(Vec<PathBuf>, Vec<(PathBuf, String)>), Error> {
+pub fn find_audio(root: &Path, extensions: &[String]) -> Result<Found, Error> {
     let mut files = Vec::new();
     let mut problems = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -169,13 +172,19 @@ pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
             Some(m) => format!("manifest {}", m.display()),
             None => format!("{} (extensions {:?})", cfg.root.display(), cfg.extensions),
         };
-        return Err(Error::Data(format!("no labelled audio files found in {place}")));
+        return Err(Error::Data(format!(
+            "no labelled audio files found in {place}"
+        )));
     }
     let mut names: Vec<String> = raw.iter().map(|r| r.1.clone()).collect();
     names.sort();
     names.dedup();
     sort_class_names(&mut names);
-    let index: BTreeMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+    let index: BTreeMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
     let mut items: Vec<Item> = raw
         .iter()
         .map(|(p, l, g, t)| Item {
@@ -248,7 +257,10 @@ mod tests {
     fn regex_takes_the_first_capture_of_the_file_name() {
         let re = Regex::new(r"^(\d)_").unwrap();
         let src = FieldSource::Regex(r"^(\d)_".into());
-        assert_eq!(field(&src, Some(&re), Path::new("/a/7_x_1.wav")).as_deref(), Some("7"));
+        assert_eq!(
+            field(&src, Some(&re), Path::new("/a/7_x_1.wav")).as_deref(),
+            Some("7")
+        );
         assert_eq!(field(&src, Some(&re), Path::new("/a/x_1.wav")), None);
     }
 }

@@ -32,13 +32,23 @@ fn stem(i: usize, p: &Path) -> String {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("{i:05}_{s}")
 }
 
 /// Dumps features of `files`; returns (files written, failures).
-pub fn dump(files: &[PathBuf], ex: &Extractor, o: &DumpOptions<'_>) -> Result<(usize, usize), Error> {
+pub fn dump(
+    files: &[PathBuf],
+    ex: &Extractor,
+    o: &DumpOptions<'_>,
+) -> Result<(usize, usize), Error> {
     std::fs::create_dir_all(o.out).map_err(|e| Error::io(o.out, e))?;
     let pb = crate::progress::bar(files.len() as u64, "features", o.quiet);
     let rows: Vec<Result<String, String>> = files
@@ -51,7 +61,9 @@ pub fn dump(files: &[PathBuf], ex: &Extractor, o: &DumpOptions<'_>) -> Result<(u
         })
         .collect();
     pb.finish_and_clear();
-    let mut index = String::from("path,npy,model_input_npy,frames,sample_rate,source_sample_rate,channels,duration_s,rows,error\n");
+    let mut index = String::from(
+        "path,npy,model_input_npy,frames,sample_rate,source_sample_rate,channels,duration_s,rows,error\n",
+    );
     let (mut ok, mut failed) = (0, 0);
     for (p, r) in files.iter().zip(rows) {
         match r {
@@ -62,7 +74,12 @@ pub fn dump(files: &[PathBuf], ex: &Extractor, o: &DumpOptions<'_>) -> Result<(u
             Err(e) => {
                 failed += 1;
                 eprintln!("error: {e}");
-                let _ = writeln!(index, "{},,,,,,,,,{}", csv_field(&p.to_string_lossy()), csv_field(&e));
+                let _ = writeln!(
+                    index,
+                    "{},,,,,,,,,{}",
+                    csv_field(&p.to_string_lossy()),
+                    csv_field(&e)
+                );
             }
         }
     }
@@ -81,10 +98,16 @@ fn dump_one(i: usize, p: &Path, ex: &Extractor, o: &DumpOptions<'_>) -> Result<S
     if let Some(spec) = o.input {
         let x = spec.prepare(m);
         input_name = format!("{name}.input.npy");
-        npy::write_npy_f32(&o.out.join(&input_name), &[m.n_rows, spec.clip_frames], &x).map_err(|e| fail(&e))?;
+        npy::write_npy_f32(&o.out.join(&input_name), &[m.n_rows, spec.clip_frames], &x)
+            .map_err(|e| fail(&e))?;
         if o.png {
-            let im = FeatureMatrix { n_rows: m.n_rows, n_frames: spec.clip_frames, data: x };
-            atomic::write(&o.out.join(format!("{name}.input.png")), &png_of(&im)).map_err(|e| fail(&e))?;
+            let im = FeatureMatrix {
+                n_rows: m.n_rows,
+                n_frames: spec.clip_frames,
+                data: x,
+            };
+            atomic::write(&o.out.join(format!("{name}.input.png")), &png_of(&im))
+                .map_err(|e| fail(&e))?;
         }
     }
     if o.png {
@@ -114,7 +137,12 @@ pub fn png_of(m: &FeatureMatrix) -> Vec<u8> {
     let mut img = vec![0u8; w * h * 3];
     for r in 0..m.n_rows {
         let row = &m.data[r * m.n_frames..(r + 1) * m.n_frames];
-        let (lo, hi) = row.iter().filter(|v| v.is_finite()).fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        let (lo, hi) = row
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
         let span = if hi > lo { hi - lo } else { 1.0 };
         for (t, &v) in row.iter().enumerate() {
             let c = colour(if v.is_finite() { (v - lo) / span } else { 0.0 });
@@ -141,7 +169,13 @@ pub fn png_of(m: &FeatureMatrix) -> Vec<u8> {
 
 /// Piecewise-linear approximation of the magma colour map.
 fn colour(t: f32) -> [u8; 3] {
-    const STOPS: [[f32; 3]; 5] = [[0.0, 0.0, 4.0], [81.0, 18.0, 124.0], [183.0, 55.0, 121.0], [252.0, 137.0, 97.0], [252.0, 253.0, 191.0]];
+    const STOPS: [[f32; 3]; 5] = [
+        [0.0, 0.0, 4.0],
+        [81.0, 18.0, 124.0],
+        [183.0, 55.0, 121.0],
+        [252.0, 137.0, 97.0],
+        [252.0, 253.0, 191.0],
+    ];
     let t = t.clamp(0.0, 1.0) * 4.0;
     let i = (t.floor() as usize).min(3);
     let f = t - i as f32;

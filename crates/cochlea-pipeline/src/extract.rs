@@ -34,17 +34,27 @@ pub fn feature_key(cfg: &FeatureConfig, sample_rate: u32) -> String {
 }
 
 /// Features of one file; the error names the file.
-pub fn extract_one(path: &Path, ex: &Extractor, cache: Option<&Cache>) -> Result<Extracted, String> {
+pub fn extract_one(
+    path: &Path,
+    ex: &Extractor,
+    cache: Option<&Cache>,
+) -> Result<Extracted, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let content_hash = blake3::hash(&bytes).to_hex().to_string();
-    if let Some((mut info, features)) = cache.and_then(|c| c.get(&content_hash)) {
-        if features.n_rows == ex.n_rows() {
-            info.path = path.to_path_buf();
-            return Ok(Extracted { info, features, content_hash, from_cache: true });
-        }
+    if let Some((mut info, features)) = cache.and_then(|c| c.get(&content_hash))
+        && features.n_rows == ex.n_rows()
+    {
+        info.path = path.to_path_buf();
+        return Ok(Extracted {
+            info,
+            features,
+            content_hash,
+            from_cache: true,
+        });
     }
     let ext = path.extension().and_then(|e| e.to_str());
-    let clip = decode::decode_bytes(&bytes, ext, ex.sample_rate(), path).map_err(|e| e.to_string())?;
+    let clip =
+        decode::decode_bytes(&bytes, ext, ex.sample_rate(), path).map_err(|e| e.to_string())?;
     let features = ex.compute(&clip.samples);
     if features.data.iter().any(|v| !v.is_finite()) {
         return Err(format!("{}: features are not finite", path.display()));
@@ -53,11 +63,21 @@ pub fn extract_one(path: &Path, ex: &Extractor, cache: Option<&Cache>) -> Result
         // A cache that cannot be written only costs time later.
         let _ = c.put(&content_hash, &clip.info, &features);
     }
-    Ok(Extracted { info: clip.info, features, content_hash, from_cache: false })
+    Ok(Extracted {
+        info: clip.info,
+        features,
+        content_hash,
+        from_cache: false,
+    })
 }
 
 /// Features of every file, in order, in parallel, with a progress bar.
-pub fn extract_all(paths: &[PathBuf], ex: &Extractor, cache: Option<&Cache>, quiet: bool) -> Vec<Result<Extracted, String>> {
+pub fn extract_all(
+    paths: &[PathBuf],
+    ex: &Extractor,
+    cache: Option<&Cache>,
+    quiet: bool,
+) -> Vec<Result<Extracted, String>> {
     let pb = progress::bar(paths.len() as u64, "features", quiet);
     let out = paths
         .par_iter()

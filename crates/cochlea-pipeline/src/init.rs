@@ -30,7 +30,10 @@ pub struct Survey {
 
 const EXTS: [&str; 5] = ["wav", "flac", "mp3", "ogg", "oga"];
 
-fn classes_by(files: &[PathBuf], f: impl Fn(&Path) -> Option<String>) -> Option<BTreeMap<String, usize>> {
+fn classes_by(
+    files: &[PathBuf],
+    f: impl Fn(&Path) -> Option<String>,
+) -> Option<BTreeMap<String, usize>> {
     let mut m = BTreeMap::new();
     for p in files {
         *m.entry(f(p)?).or_insert(0) += 1;
@@ -47,13 +50,25 @@ pub fn survey(dir: &Path) -> Result<Survey, Error> {
     let exts: Vec<String> = EXTS.map(String::from).to_vec();
     let (files, _) = find_audio(dir, &exts)?;
     if files.is_empty() {
-        return Err(Error::Data(format!("no audio files ({}) under {}", EXTS.join(", "), dir.display())));
+        return Err(Error::Data(format!(
+            "no audio files ({}) under {}",
+            EXTS.join(", "),
+            dir.display()
+        )));
     }
     let name = |p: &Path| p.file_name().map(|s| s.to_string_lossy().into_owned());
-    let folder = classes_by(&files, |p| p.parent().and_then(|d| d.file_name()).map(|s| s.to_string_lossy().into_owned()));
+    let folder = classes_by(&files, |p| {
+        p.parent()
+            .and_then(|d| d.file_name())
+            .map(|s| s.to_string_lossy().into_owned())
+    });
     let prefix = Regex::new(r"^([^_\-. ]+)[_\-]").ok();
     let second = Regex::new(r"^[^_\-. ]+[_\-]([^_\-. ]+)[_\-]").ok();
-    let by_prefix = prefix.as_ref().and_then(|re| classes_by(&files, |p| Some(re.captures(&name(p)?)?.get(1)?.as_str().to_string())));
+    let by_prefix = prefix.as_ref().and_then(|re| {
+        classes_by(&files, |p| {
+            Some(re.captures(&name(p)?)?.get(1)?.as_str().to_string())
+        })
+    });
     let n = files.len();
     let (label, classes) = match (folder, by_prefix) {
         (Some(f), _) if plausible(&f, n) => ("\"folder\"".to_string(), f),
@@ -67,7 +82,11 @@ pub fn survey(dir: &Path) -> Result<Survey, Error> {
     };
     let group = second
         .as_ref()
-        .and_then(|re| classes_by(&files, |p| Some(re.captures(&name(p)?)?.get(1)?.as_str().to_string())))
+        .and_then(|re| {
+            classes_by(&files, |p| {
+                Some(re.captures(&name(p)?)?.get(1)?.as_str().to_string())
+            })
+        })
         .filter(|g| g.len() >= 2 && g.len() < n / 2)
         .map(|_| "{ regex = '^[^_\\-. ]+[_\\-]([^_\\-. ]+)[_\\-]' }".to_string());
     let step = (files.len() / 400).max(1);
@@ -87,37 +106,112 @@ pub fn survey(dir: &Path) -> Result<Survey, Error> {
         durations.push(d);
     }
     durations.sort_by(f64::total_cmp);
-    Ok(Survey { files: n, label, group, classes, sample_rates, durations })
+    Ok(Survey {
+        files: n,
+        label,
+        group,
+        classes,
+        sample_rates,
+        durations,
+    })
 }
 
 /// The starter config text for a survey of `dir`.
 pub fn starter_config(dir: &Path, s: &Survey, config_dir: &Path) -> String {
-    let common_sr = s.sample_rates.iter().max_by_key(|(_, c)| **c).map(|(r, _)| *r).unwrap_or(16000);
+    let common_sr = s
+        .sample_rates
+        .iter()
+        .max_by_key(|(_, c)| **c)
+        .map(|(r, _)| *r)
+        .unwrap_or(16000);
     // Speech and most event sounds carry their information below 8 kHz.
-    let sr = if common_sr >= 16000 { 16000 } else { common_sr.max(8000) };
-    let (n_fft, hop, n_mels) = if sr <= 8000 { (256, 80, 40) } else { (512, 160, 64) };
-    let p95 = s.durations.get(((s.durations.len().max(1) - 1) as f64 * 0.95).round() as usize).copied().unwrap_or(1.0);
+    let sr = if common_sr >= 16000 {
+        16000
+    } else {
+        common_sr.max(8000)
+    };
+    let (n_fft, hop, n_mels) = if sr <= 8000 {
+        (256, 80, 40)
+    } else {
+        (512, 160, 64)
+    };
+    let p95 = s
+        .durations
+        .get(((s.durations.len().max(1) - 1) as f64 * 0.95).round() as usize)
+        .copied()
+        .unwrap_or(1.0);
     let frames = ((p95 * f64::from(sr) / f64::from(hop)).ceil() as usize + 1).max(8);
     let root = pathdiff(dir, config_dir);
     let mut classes: Vec<String> = s.classes.keys().cloned().collect();
     sort_class_names(&mut classes);
-    let strategy = if s.group.is_some() { "group" } else { "stratified" };
+    let strategy = if s.group.is_some() {
+        "group"
+    } else {
+        "stratified"
+    };
     let mut t = String::new();
-    let _ = writeln!(t, "# Starter config written by `pipeline init` for {}.", dir.display());
-    let _ = writeln!(t, "# Found {} files, {} classes: {}.", s.files, classes.len(), classes.join(", "));
-    let _ = writeln!(t, "# Source sample rates (of {} files read): {:?}; durations {:.2} s to {:.2} s (95th percentile {:.2} s).", s.durations.len(), s.sample_rates, s.durations.first().unwrap_or(&0.0), s.durations.last().unwrap_or(&0.0), p95);
+    let _ = writeln!(
+        t,
+        "# Starter config written by `pipeline init` for {}.",
+        dir.display()
+    );
+    let _ = writeln!(
+        t,
+        "# Found {} files, {} classes: {}.",
+        s.files,
+        classes.len(),
+        classes.join(", ")
+    );
+    let _ = writeln!(
+        t,
+        "# Source sample rates (of {} files read): {:?}; durations {:.2} s to {:.2} s (95th percentile {:.2} s).",
+        s.durations.len(),
+        s.sample_rates,
+        s.durations.first().unwrap_or(&0.0),
+        s.durations.last().unwrap_or(&0.0),
+        p95
+    );
     let _ = writeln!(t, "# Every key is documented in docs/config.md.\n");
-    let _ = writeln!(t, "name = {:?}\n", dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "audio".into()));
-    let _ = writeln!(t, "[data]\nroot = {:?}\nlabel = {}", root.to_string_lossy(), s.label);
+    let _ = writeln!(
+        t,
+        "name = {:?}\n",
+        dir.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "audio".into())
+    );
+    let _ = writeln!(
+        t,
+        "[data]\nroot = {:?}\nlabel = {}",
+        root.to_string_lossy(),
+        s.label
+    );
     if let Some(g) = &s.group {
-        let _ = writeln!(t, "# Groups (e.g. speakers) recognised in the file names: a group never sits on both sides of the split.\ngroup = {g}");
+        let _ = writeln!(
+            t,
+            "# Groups (e.g. speakers) recognised in the file names: a group never sits on both sides of the split.\ngroup = {g}"
+        );
     }
-    let _ = writeln!(t, "sample_rate = {sr}\n# 95th percentile of durations at hop {hop}.\nclip_frames = {frames}\n");
-    let _ = writeln!(t, "[split]\nstrategy = \"{strategy}\"\ntest_fraction = 0.2\nval_fraction = 0.1\nseed = 0\n");
-    let _ = writeln!(t, "[features]\nkinds = [\"mfcc\"]\nn_fft = {n_fft}\nhop_length = {hop}\nn_mels = {n_mels}\nn_mfcc = 13\ndeltas = 2\n");
+    let _ = writeln!(
+        t,
+        "sample_rate = {sr}\n# 95th percentile of durations at hop {hop}.\nclip_frames = {frames}\n"
+    );
+    let _ = writeln!(
+        t,
+        "[split]\nstrategy = \"{strategy}\"\ntest_fraction = 0.2\nval_fraction = 0.1\nseed = 0\n"
+    );
+    let _ = writeln!(
+        t,
+        "[features]\nkinds = [\"mfcc\"]\nn_fft = {n_fft}\nhop_length = {hop}\nn_mels = {n_mels}\nn_mfcc = 13\ndeltas = 2\n"
+    );
     let _ = writeln!(t, "[normalize]\nmethod = \"standard\"\n");
-    let _ = writeln!(t, "[model]\nblocks = [\n  {{ filters = 64, kernel = 5, pool = 2 }},\n  {{ filters = 128, kernel = 3, pool = 2 }},\n  {{ filters = 128, kernel = 3, pool = 2 }},\n]\ndropout = 0.3\n");
-    let _ = writeln!(t, "[train]\noptimizer = \"adam\"\nlr = 0.001\nweight_decay = 0.0001\nbatch_size = 64\nepochs = 40\nearly_stopping = 10\nseed = 0");
+    let _ = writeln!(
+        t,
+        "[model]\nblocks = [\n  {{ filters = 64, kernel = 5, pool = 2 }},\n  {{ filters = 128, kernel = 3, pool = 2 }},\n  {{ filters = 128, kernel = 3, pool = 2 }},\n]\ndropout = 0.3\n"
+    );
+    let _ = writeln!(
+        t,
+        "[train]\noptimizer = \"adam\"\nlr = 0.001\nweight_decay = 0.0001\nbatch_size = 64\nepochs = 40\nearly_stopping = 10\nseed = 0"
+    );
     t
 }
 
@@ -136,5 +230,9 @@ fn pathdiff(path: &Path, base: &Path) -> PathBuf {
     for c in &pc[common..] {
         out.push(c);
     }
-    if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
 }

@@ -114,7 +114,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(n) = cli.threads {
         // Only fails when a pool exists already, which cannot happen here.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
     }
     match dispatch(cli) {
         Ok(code) => code,
@@ -146,16 +148,39 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             } else {
                 print_summary(&r);
             }
-            Ok(if r.interrupted { ExitCode::from(130) } else { ExitCode::SUCCESS })
+            Ok(if r.interrupted {
+                ExitCode::from(130)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
-        Cmd::Classify { model, paths, out, format, top_k, min_confidence, windows, per_window } => {
+        Cmd::Classify {
+            model,
+            paths,
+            out,
+            format,
+            top_k,
+            min_confidence,
+            windows,
+            per_window,
+        } => {
             let m = bundle::load(&model)?;
-            let exts: Vec<String> = ["wav", "flac", "mp3", "ogg", "oga"].map(String::from).to_vec();
+            let exts: Vec<String> = ["wav", "flac", "mp3", "ogg", "oga"]
+                .map(String::from)
+                .to_vec();
             let (files, problems) = dump::gather(&paths, &exts);
             for (p, why) in &problems {
                 eprintln!("error: {}: {why}", p.display());
             }
-            let opts = ClassifyOptions { format, top_k, min_confidence, windows, per_window, chunk: 256, quiet };
+            let opts = ClassifyOptions {
+                format,
+                top_k,
+                min_confidence,
+                windows,
+                per_window,
+                chunk: 256,
+                quiet,
+            };
             let tally = match &out {
                 Some(path) => {
                     let mut buf = Vec::new();
@@ -173,17 +198,33 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             };
             let failed = tally.failed + problems.len();
             eprintln!("classified {} files, {} failed", tally.ok, failed);
-            Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if failed > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
-        Cmd::Features { config, model, paths, out, png } => {
+        Cmd::Features {
+            config,
+            model,
+            paths,
+            out,
+            png,
+        } => {
             let (extractor, spec, exts) = match (&config, &model) {
                 (Some(c), _) => {
                     let cfg = Config::load(c)?;
-                    (Extractor::new(&cfg.features, cfg.data.sample_rate)?, None, cfg.data.extensions.clone())
+                    (
+                        Extractor::new(&cfg.features, cfg.data.sample_rate)?,
+                        None,
+                        cfg.data.extensions.clone(),
+                    )
                 }
                 (None, Some(mdir)) => {
                     let m = bundle::load(mdir)?;
-                    let exts = ["wav", "flac", "mp3", "ogg", "oga"].map(String::from).to_vec();
+                    let exts = ["wav", "flac", "mp3", "ogg", "oga"]
+                        .map(String::from)
+                        .to_vec();
                     (m.extractor, Some(m.input), exts)
                 }
                 (None, None) => bail!("give --config or --model"),
@@ -192,11 +233,33 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             for (p, why) in &problems {
                 eprintln!("error: {}: {why}", p.display());
             }
-            let (ok, failed) = dump::dump(&files, &extractor, &dump::DumpOptions { out: &out, png, input: spec.as_ref(), quiet })?;
-            eprintln!("wrote features of {ok} files to {} ({} failed)", out.display(), failed + problems.len());
-            Ok(if failed + problems.len() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            let (ok, failed) = dump::dump(
+                &files,
+                &extractor,
+                &dump::DumpOptions {
+                    out: &out,
+                    png,
+                    input: spec.as_ref(),
+                    quiet,
+                },
+            )?;
+            eprintln!(
+                "wrote features of {ok} files to {} ({} failed)",
+                out.display(),
+                failed + problems.len()
+            );
+            Ok(if failed + problems.len() > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
-        Cmd::Doctor { config, budget, no_probes, json } => {
+        Cmd::Doctor {
+            config,
+            budget,
+            no_probes,
+            json,
+        } => {
             let cfg = Config::load(&config)?;
             let r = doctor::diagnose(&cfg, quiet, budget, !no_probes)?;
             if json {
@@ -204,13 +267,27 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             } else {
                 print_findings(&r);
             }
-            let failed = r.findings.iter().any(|f| f.verdict == doctor::Verdict::Fail);
-            Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            let failed = r
+                .findings
+                .iter()
+                .any(|f| f.verdict == doctor::Verdict::Fail);
+            Ok(if failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Cmd::Init { dir, out, force } => {
             let s = init::survey(&dir)?;
             let to_stdout = out == Path::new("-");
-            let config_dir = if to_stdout { PathBuf::from(".") } else { out.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from(".")) };
+            let config_dir = if to_stdout {
+                PathBuf::from(".")
+            } else {
+                out.parent()
+                    .map(Path::to_path_buf)
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or_else(|| PathBuf::from("."))
+            };
             let text = init::starter_config(&dir, &s, &config_dir);
             if to_stdout {
                 print!("{text}");
@@ -219,7 +296,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     bail!("{} exists; pass --force to replace it", out.display());
                 }
                 cochlea_pipeline::atomic::write(&out, text.as_bytes())?;
-                eprintln!("wrote {} ({} files, {} classes); run it with: pipeline run {}", out.display(), s.files, s.classes.len(), out.display());
+                eprintln!(
+                    "wrote {} ({} files, {} classes); run it with: pipeline run {}",
+                    out.display(),
+                    s.files,
+                    s.classes.len(),
+                    out.display()
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -227,15 +310,35 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
 }
 
 fn print_findings(r: &doctor::DoctorReport) {
-    let problems: Vec<&doctor::Finding> = r.findings.iter().filter(|f| f.verdict != doctor::Verdict::Ok).collect();
+    let problems: Vec<&doctor::Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.verdict != doctor::Verdict::Ok)
+        .collect();
     if problems.is_empty() {
         println!("No problem found: {} checks passed.", r.findings.len());
     }
     for (i, f) in problems.iter().enumerate() {
-        let word = if f.verdict == doctor::Verdict::Fail { "FAIL" } else { "WARN" };
-        println!("{}. {word} [{}] {}\n   evidence: {}\n   fix: {}", i + 1, f.id, f.title, f.evidence, f.fix);
+        let word = if f.verdict == doctor::Verdict::Fail {
+            "FAIL"
+        } else {
+            "WARN"
+        };
+        println!(
+            "{}. {word} [{}] {}\n   evidence: {}\n   fix: {}",
+            i + 1,
+            f.id,
+            f.title,
+            f.evidence,
+            f.fix
+        );
     }
-    let passed: Vec<&str> = r.findings.iter().filter(|f| f.verdict == doctor::Verdict::Ok).map(|f| f.id.as_str()).collect();
+    let passed: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| f.verdict == doctor::Verdict::Ok)
+        .map(|f| f.id.as_str())
+        .collect();
     if !passed.is_empty() && !problems.is_empty() {
         println!("passed: {}", passed.join(", "));
     }
@@ -251,13 +354,29 @@ fn print_summary(r: &run::RunResult) {
         let t = &r.folds[0].test;
         println!(
             "test accuracy {} (95% CI {}-{}), balanced {}, macro F1 {:.3} on {} files; chance {}",
-            pct(t.accuracy), pct(t.accuracy_ci95[0]), pct(t.accuracy_ci95[1]), pct(t.balanced_accuracy), t.macro_f1, t.n, pct(t.chance)
+            pct(t.accuracy),
+            pct(t.accuracy_ci95[0]),
+            pct(t.accuracy_ci95[1]),
+            pct(t.balanced_accuracy),
+            t.macro_f1,
+            t.n,
+            pct(t.chance)
         );
     } else {
         for f in &r.folds {
-            println!("{:>12}: accuracy {} ({} test files)", f.name, pct(f.test.accuracy), f.test.n);
+            println!(
+                "{:>12}: accuracy {} ({} test files)",
+                f.name,
+                pct(f.test.accuracy),
+                f.test.n
+            );
         }
-        println!("mean accuracy {} ± {} over {} folds", pct(r.accuracy_mean_std[0]), pct(r.accuracy_mean_std[1]), r.folds.len());
+        println!(
+            "mean accuracy {} ± {} over {} folds",
+            pct(r.accuracy_mean_std[0]),
+            pct(r.accuracy_mean_std[1]),
+            r.folds.len()
+        );
     }
     println!("report: {}", r.run_dir.join("report.html").display());
 }

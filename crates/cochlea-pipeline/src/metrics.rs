@@ -64,15 +64,29 @@ pub fn evaluate(classes: &[String], truth: &[usize], proba: &[f32]) -> Metrics {
         let tp = confusion[c][c];
         let precision = ratio(tp, predicted);
         let recall = ratio(tp, support);
-        let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+        let f1 = if precision + recall > 0.0 {
+            2.0 * precision * recall / (precision + recall)
+        } else {
+            0.0
+        };
         if support > 0 {
             present += 1;
             recall_sum += recall;
             f1_sum += f1;
         }
-        per_class.push(ClassMetrics { class: classes[c].clone(), precision, recall, f1, support });
+        per_class.push(ClassMetrics {
+            class: classes[c].clone(),
+            precision,
+            recall,
+            f1,
+            support,
+        });
     }
-    let majority = confusion.iter().map(|r| r.iter().sum::<usize>()).max().unwrap_or(0);
+    let majority = confusion
+        .iter()
+        .map(|r| r.iter().sum::<usize>())
+        .max()
+        .unwrap_or(0);
     Metrics {
         n,
         accuracy,
@@ -137,6 +151,9 @@ mod tests {
     fn wilson_interval_matches_a_textbook_value() {
         // 8 of 10: Wilson 95 % interval is about [0.490, 0.943].
         let [lo, hi] = wilson(8, 10);
-        assert!((lo - 0.4902).abs() < 1e-3 && (hi - 0.9433).abs() < 1e-3, "{lo} {hi}");
+        assert!(
+            (lo - 0.4902).abs() < 1e-3 && (hi - 0.9433).abs() < 1e-3,
+            "{lo} {hi}"
+        );
     }
 }

@@ -34,7 +34,12 @@ const MIN_SPREAD: f64 = 1e-8;
 
 impl Normalizer {
     /// Fits the statistics on `train` (the training split's matrices).
-    pub fn fit(method: NormMethod, n_rows: usize, train: &[&FeatureMatrix], fitted_on_hash: String) -> Normalizer {
+    pub fn fit(
+        method: NormMethod,
+        n_rows: usize,
+        train: &[&FeatureMatrix],
+        fitted_on_hash: String,
+    ) -> Normalizer {
         let mut offset = vec![0f32; n_rows];
         let mut scale = vec![1f32; n_rows];
         let frames: u64 = train.iter().map(|m| m.n_frames as u64).sum();
@@ -52,13 +57,20 @@ impl Normalizer {
                 let mut var = vec![0f64; n_rows];
                 for m in train {
                     for (r, v) in var.iter_mut().enumerate() {
-                        *v += row(m, r).iter().map(|&x| (f64::from(x) - mean[r]).powi(2)).sum::<f64>();
+                        *v += row(m, r)
+                            .iter()
+                            .map(|&x| (f64::from(x) - mean[r]).powi(2))
+                            .sum::<f64>();
                     }
                 }
                 for r in 0..n_rows {
                     let std = (var[r] / n).sqrt();
                     offset[r] = mean[r] as f32;
-                    scale[r] = if std > MIN_SPREAD { (1.0 / std) as f32 } else { 1.0 };
+                    scale[r] = if std > MIN_SPREAD {
+                        (1.0 / std) as f32
+                    } else {
+                        1.0
+                    };
                 }
             }
             NormMethod::Minmax => {
@@ -76,7 +88,11 @@ impl Normalizer {
                     if lo[r].is_finite() {
                         offset[r] = lo[r];
                         let range = f64::from(hi[r] - lo[r]);
-                        scale[r] = if range > MIN_SPREAD { (1.0 / range) as f32 } else { 1.0 };
+                        scale[r] = if range > MIN_SPREAD {
+                            (1.0 / range) as f32
+                        } else {
+                            1.0
+                        };
                     }
                 }
             }
@@ -110,8 +126,16 @@ impl Normalizer {
                     let x = &mut out.data[r * m.n_frames..(r + 1) * m.n_frames];
                     let n = x.len().max(1) as f64;
                     let mean = x.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-                    let var = x.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n;
-                    let s = if var.sqrt() > MIN_SPREAD { 1.0 / var.sqrt() } else { 1.0 };
+                    let var = x
+                        .iter()
+                        .map(|&v| (f64::from(v) - mean).powi(2))
+                        .sum::<f64>()
+                        / n;
+                    let s = if var.sqrt() > MIN_SPREAD {
+                        1.0 / var.sqrt()
+                    } else {
+                        1.0
+                    };
                     for v in x.iter_mut() {
                         *v = ((f64::from(*v) - mean) * s) as f32;
                     }
@@ -165,7 +189,11 @@ mod tests {
     use super::*;
 
     fn mat(rows: usize, data: Vec<f32>) -> FeatureMatrix {
-        FeatureMatrix { n_rows: rows, n_frames: data.len() / rows, data }
+        FeatureMatrix {
+            n_rows: rows,
+            n_frames: data.len() / rows,
+            data,
+        }
     }
 
     #[test]
@@ -175,10 +203,17 @@ mod tests {
         let n = Normalizer::fit(NormMethod::Standard, 2, &[&a, &b], String::new());
         let (ya, yb) = (n.apply(&a), n.apply(&b));
         for r in 0..2 {
-            let vals: Vec<f64> = row(&ya, r).iter().chain(row(&yb, r)).map(|&v| f64::from(v)).collect();
+            let vals: Vec<f64> = row(&ya, r)
+                .iter()
+                .chain(row(&yb, r))
+                .map(|&v| f64::from(v))
+                .collect();
             let mean = vals.iter().sum::<f64>() / 5.0;
             let std = (vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 5.0).sqrt();
-            assert!(mean.abs() < 1e-6 && (std - 1.0).abs() < 1e-5, "row {r}: {mean} {std}");
+            assert!(
+                mean.abs() < 1e-6 && (std - 1.0).abs() < 1e-5,
+                "row {r}: {mean} {std}"
+            );
         }
     }
 
@@ -192,9 +227,21 @@ mod tests {
     #[test]
     fn fit_length_pads_crops_and_repeats() {
         let m = mat(1, vec![1.0, 2.0, 3.0]);
-        assert_eq!(fit_length(&m, 5, PadMode::Zero, CropMode::Center), vec![1.0, 2.0, 3.0, 0.0, 0.0]);
-        assert_eq!(fit_length(&m, 5, PadMode::Repeat, CropMode::Center), vec![1.0, 2.0, 3.0, 1.0, 2.0]);
-        assert_eq!(fit_length(&m, 1, PadMode::Zero, CropMode::Center), vec![2.0]);
-        assert_eq!(fit_length(&m, 2, PadMode::Zero, CropMode::Start), vec![1.0, 2.0]);
+        assert_eq!(
+            fit_length(&m, 5, PadMode::Zero, CropMode::Center),
+            vec![1.0, 2.0, 3.0, 0.0, 0.0]
+        );
+        assert_eq!(
+            fit_length(&m, 5, PadMode::Repeat, CropMode::Center),
+            vec![1.0, 2.0, 3.0, 1.0, 2.0]
+        );
+        assert_eq!(
+            fit_length(&m, 1, PadMode::Zero, CropMode::Center),
+            vec![2.0]
+        );
+        assert_eq!(
+            fit_length(&m, 2, PadMode::Zero, CropMode::Start),
+            vec![1.0, 2.0]
+        );
     }
 }

@@ -52,7 +52,12 @@ pub struct InputSpec {
 impl InputSpec {
     /// Turns one clip's raw features into the model's input `[rows x clip_frames]`.
     pub fn prepare(&self, m: &FeatureMatrix) -> Vec<f32> {
-        normalize::fit_length(&self.normalizer.apply(m), self.clip_frames, self.pad, self.crop)
+        normalize::fit_length(
+            &self.normalizer.apply(m),
+            self.clip_frames,
+            self.pad,
+            self.crop,
+        )
     }
 }
 
@@ -180,7 +185,10 @@ pub fn prepare(cfg: &Config, quiet: bool) -> Result<Prepared, Error> {
     let extractor = Extractor::new(&cfg.features, cfg.data.sample_rate)?;
     let cache = cfg.cache.enabled.then(|| {
         let root = cfg.cache.dir.clone().unwrap_or_else(Cache::default_root);
-        Cache::new(&root, &extract::feature_key(&cfg.features, cfg.data.sample_rate))
+        Cache::new(
+            &root,
+            &extract::feature_key(&cfg.features, cfg.data.sample_rate),
+        )
     });
     let paths: Vec<PathBuf> = ds.items.iter().map(|i| i.path.clone()).collect();
     let results = extract::extract_all(&paths, &extractor, cache.as_ref(), quiet);
@@ -200,7 +208,11 @@ pub fn prepare(cfg: &Config, quiet: bool) -> Result<Prepared, Error> {
         eprintln!("warning: skipped {}: {why}", p.display());
     }
     if !skipped.is_empty() {
-        eprintln!("warning: {} of {} files skipped", skipped.len(), ds.items.len() + ds.skipped.len());
+        eprintln!(
+            "warning: {} of {} files skipped",
+            skipped.len(),
+            ds.items.len() + ds.skipped.len()
+        );
     }
     if items.is_empty() {
         return Err(Error::Data("no file could be decoded".into()));
@@ -232,7 +244,11 @@ pub fn prepare(cfg: &Config, quiet: bool) -> Result<Prepared, Error> {
             ds.classes
         )));
     }
-    let n_groups = items.iter().map(|i| i.group.as_str()).collect::<std::collections::BTreeSet<_>>().len();
+    let n_groups = items
+        .iter()
+        .map(|i| i.group.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     let summary = DataSummary {
         classes: ds.classes.clone(),
         counts,
@@ -247,15 +263,27 @@ pub fn prepare(cfg: &Config, quiet: bool) -> Result<Prepared, Error> {
         row_names: extractor.row_names().to_vec(),
         clip_frames: 0,
         // A raw-waveform "frame" is one sample.
-        hop_seconds: if cfg.features.has(cochlea_features::FeatureKind::Raw) { 1.0 } else { cfg.features.hop_length as f64 }
-            / f64::from(cfg.data.sample_rate),
+        hop_seconds: if cfg.features.has(cochlea_features::FeatureKind::Raw) {
+            1.0
+        } else {
+            cfg.features.hop_length as f64
+        } / f64::from(cfg.data.sample_rate),
     };
-    Ok(Prepared { classes: ds.classes, items, extracted, extractor, summary })
+    Ok(Prepared {
+        classes: ds.classes,
+        items,
+        extracted,
+        extractor,
+        summary,
+    })
 }
 
 /// 95th percentile of the frame counts of `idx`, at least 1.
 pub fn auto_frames(extracted: &[Extracted], idx: &[usize]) -> usize {
-    let mut f: Vec<usize> = idx.iter().map(|&i| extracted[i].features.n_frames).collect();
+    let mut f: Vec<usize> = idx
+        .iter()
+        .map(|&i| extracted[i].features.n_frames)
+        .collect();
     f.sort_unstable();
     if f.is_empty() {
         return 1;
@@ -276,7 +304,11 @@ pub fn paths_hash(items: &[Item], idx: &[usize]) -> String {
 }
 
 /// Builds a model dataset of `idx` with `spec`.
-pub fn model_data(p: &Prepared, idx: &[usize], spec: &InputSpec) -> Result<cochlea_model::Dataset, Error> {
+pub fn model_data(
+    p: &Prepared,
+    idx: &[usize],
+    spec: &InputSpec,
+) -> Result<cochlea_model::Dataset, Error> {
     let rows = p.extractor.n_rows();
     let mut x = Vec::with_capacity(idx.len() * rows * spec.clip_frames);
     let mut y = Vec::with_capacity(idx.len());
@@ -323,8 +355,17 @@ pub struct FoldInputs {
 }
 
 /// Fits the normalizer on `fold.train` and builds the fold's datasets.
-pub fn fold_inputs(cfg: &Config, p: &Prepared, fold: &Fold, frames: usize) -> Result<FoldInputs, Error> {
-    let train_feats: Vec<&FeatureMatrix> = fold.train.iter().map(|&i| &p.extracted[i].features).collect();
+pub fn fold_inputs(
+    cfg: &Config,
+    p: &Prepared,
+    fold: &Fold,
+    frames: usize,
+) -> Result<FoldInputs, Error> {
+    let train_feats: Vec<&FeatureMatrix> = fold
+        .train
+        .iter()
+        .map(|&i| &p.extracted[i].features)
+        .collect();
     let normalizer = Normalizer::fit(
         cfg.normalize.method,
         p.extractor.n_rows(),
@@ -341,9 +382,16 @@ pub fn fold_inputs(cfg: &Config, p: &Prepared, fold: &Fold, frames: usize) -> Re
         normalizer,
     };
     let train = model_data(p, &fold.train, &spec)?;
-    let val = (!fold.val.is_empty()).then(|| model_data(p, &fold.val, &spec)).transpose()?;
+    let val = (!fold.val.is_empty())
+        .then(|| model_data(p, &fold.val, &spec))
+        .transpose()?;
     let test = model_data(p, &fold.test, &spec)?;
-    Ok(FoldInputs { spec, train, val, test })
+    Ok(FoldInputs {
+        spec,
+        train,
+        val,
+        test,
+    })
 }
 
 /// Runs the config at `cfg_path`.
@@ -366,7 +414,17 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
     let mut interrupted = false;
     let t_train = Instant::now();
     for fold in &folds {
-        let (res, preds, stop) = run_fold(cfg, &p, fold, frames, &run_dir, folds.len() > 1, opts, &config_hash, &data_hash)?;
+        let (res, preds, stop) = run_fold(
+            cfg,
+            &p,
+            fold,
+            frames,
+            &run_dir,
+            folds.len() > 1,
+            opts,
+            &config_hash,
+            &data_hash,
+        )?;
         results.push(res);
         predictions.extend(preds);
         if stop {
@@ -374,10 +432,18 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
             break;
         }
     }
-    timings.insert("train_and_evaluate".to_string(), t_train.elapsed().as_secs_f64());
+    timings.insert(
+        "train_and_evaluate".to_string(),
+        t_train.elapsed().as_secs_f64(),
+    );
     let t_diag = Instant::now();
     let k = p.classes.len();
-    findings.extend(doctor::arch_checks(&results[0].net, frames, p.summary.hop_seconds, folds[0].train.len()));
+    findings.extend(doctor::arch_checks(
+        &results[0].net,
+        frames,
+        p.summary.hop_seconds,
+        folds[0].train.len(),
+    ));
     for r in &results {
         let mut f = doctor::result_checks(r, k);
         if results.len() > 1 {
@@ -417,8 +483,12 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
     };
     let t_report = Instant::now();
     report::write_all(&result, &predictions, cfg, cfg_path)?;
-    result.timings.insert("report".to_string(), t_report.elapsed().as_secs_f64());
-    result.timings.insert("total".to_string(), t0.elapsed().as_secs_f64());
+    result
+        .timings
+        .insert("report".to_string(), t_report.elapsed().as_secs_f64());
+    result
+        .timings
+        .insert("total".to_string(), t0.elapsed().as_secs_f64());
     atomic::write_json(&run_dir.join("metrics.json"), &result)?;
     Ok(result)
 }
@@ -435,11 +505,24 @@ fn run_fold(
     config_hash: &str,
     data_hash: &str,
 ) -> Result<(FoldResult, Vec<Prediction>, bool), Error> {
-    let FoldInputs { spec, train, val, test } = fold_inputs(cfg, p, fold, frames)?;
+    let FoldInputs {
+        spec,
+        train,
+        val,
+        test,
+    } = fold_inputs(cfg, p, fold, frames)?;
     let normalizer = spec.normalizer.clone();
     let k = p.classes.len();
-    let label = if many { format!("{} ", fold.name) } else { String::new() };
-    let pb = progress::bar(cfg.train.epochs as u64, &format!("{label}train"), opts.quiet);
+    let label = if many {
+        format!("{} ", fold.name)
+    } else {
+        String::new()
+    };
+    let pb = progress::bar(
+        cfg.train.epochs as u64,
+        &format!("{label}train"),
+        opts.quiet,
+    );
     let stop = opts.stop.clone();
     let mut on_epoch = |m: &EpochMetrics| {
         pb.set_position(m.epoch as u64);
@@ -447,11 +530,21 @@ fn run_fold(
             "loss {:.3} acc {:.3}{}",
             m.train_loss,
             m.train_accuracy,
-            m.val_accuracy.map(|a| format!(" val {a:.3}")).unwrap_or_default()
+            m.val_accuracy
+                .map(|a| format!(" val {a:.3}"))
+                .unwrap_or_default()
         ));
-        if stop.load(Ordering::SeqCst) { Control::Stop } else { Control::Continue }
+        if stop.load(Ordering::SeqCst) {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
     };
-    let bundle_rel = if many { PathBuf::from("folds").join(&fold.name).join("model") } else { PathBuf::from("model") };
+    let bundle_rel = if many {
+        PathBuf::from("folds").join(&fold.name).join("model")
+    } else {
+        PathBuf::from("model")
+    };
     let t = Instant::now();
     let outcome = cochlea_model::train(
         &cfg.model,
@@ -498,9 +591,18 @@ fn run_fold(
         "test_metrics": test_metrics,
         "versions": { "cochlea": env!("CARGO_PKG_VERSION") },
     });
-    save_bundle(&outcome.model, &run_dir.join(&bundle_rel), &p.classes, &metadata)?;
+    save_bundle(
+        &outcome.model,
+        &run_dir.join(&bundle_rel),
+        &p.classes,
+        &metadata,
+    )?;
     let group_names = |idx: &[usize]| -> Vec<String> {
-        let mut g: Vec<String> = idx.iter().map(|&i| p.items[i].group.clone()).filter(|g| !g.is_empty()).collect();
+        let mut g: Vec<String> = idx
+            .iter()
+            .map(|&i| p.items[i].group.clone())
+            .filter(|g| !g.is_empty())
+            .collect();
         g.sort();
         g.dedup();
         g
@@ -508,7 +610,11 @@ fn run_fold(
     let result = FoldResult {
         name: fold.name.clone(),
         sizes: [fold.train.len(), fold.val.len(), fold.test.len()],
-        groups: [group_names(&fold.train), group_names(&fold.val), group_names(&fold.test)],
+        groups: [
+            group_names(&fold.train),
+            group_names(&fold.val),
+            group_names(&fold.test),
+        ],
         test: test_metrics,
         history: outcome.history,
         best_epoch: outcome.best_epoch,
@@ -521,7 +627,12 @@ fn run_fold(
     Ok((result, preds, outcome.interrupted))
 }
 
-fn save_bundle(model: &Classifier, dir: &Path, classes: &[String], metadata: &serde_json::Value) -> Result<(), Error> {
+fn save_bundle(
+    model: &Classifier,
+    dir: &Path,
+    classes: &[String],
+    metadata: &serde_json::Value,
+) -> Result<(), Error> {
     model.save(dir, classes, metadata)?;
     Ok(())
 }
@@ -543,7 +654,10 @@ pub fn mean_std(v: &[f64]) -> [f64; 2] {
     }
     let n = v.len() as f64;
     let m = v.iter().sum::<f64>() / n;
-    [m, (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt()]
+    [
+        m,
+        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt(),
+    ]
 }
 
 /// Creates `<root>/<name>-<UTC timestamp>[-N]`, never reusing an existing folder.
@@ -551,14 +665,21 @@ pub fn new_run_dir(root: &Path, name: &str) -> Result<PathBuf, Error> {
     std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
     let stamp = utc_stamp();
     for n in 1..1000 {
-        let dir = if n == 1 { root.join(format!("{name}-{stamp}")) } else { root.join(format!("{name}-{stamp}-{n}")) };
+        let dir = if n == 1 {
+            root.join(format!("{name}-{stamp}"))
+        } else {
+            root.join(format!("{name}-{stamp}-{n}"))
+        };
         match std::fs::create_dir(&dir) {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(Error::io(&dir, e)),
         }
     }
-    Err(Error::Data(format!("cannot create a new run directory in {}", root.display())))
+    Err(Error::Data(format!(
+        "cannot create a new run directory in {}",
+        root.display()
+    )))
 }
 
 /// `YYYYmmdd-HHMMSS` in UTC.
@@ -578,7 +699,12 @@ pub fn utc_stamp() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}{m:02}{d:02}-{:02}{:02}{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// The clip info of every used file, for audits.

@@ -38,8 +38,14 @@ pub fn make_folds(cfg: &SplitConfig, items: &[Item]) -> Result<Vec<Fold>, Error>
         Strategy::Group | Strategy::GroupKfold | Strategy::LeaveOneGroupOut
     );
     let tests: Vec<(String, Vec<usize>)> = match cfg.strategy {
-        Strategy::Stratified => vec![("main".into(), stratified_pick(&all, items, cfg.test_fraction, &mut rng))],
-        Strategy::Group => vec![("main".into(), group_pick(&all, items, cfg.test_fraction, &mut rng))],
+        Strategy::Stratified => vec![(
+            "main".into(),
+            stratified_pick(&all, items, cfg.test_fraction, &mut rng),
+        )],
+        Strategy::Group => vec![(
+            "main".into(),
+            group_pick(&all, items, cfg.test_fraction, &mut rng),
+        )],
         Strategy::Predefined => vec![("main".into(), predefined(cfg, items)?)],
         Strategy::Kfold => stratified_kfold(&all, items, cfg.folds, &mut rng),
         Strategy::GroupKfold => group_kfold(&all, items, cfg.folds, &mut rng)?,
@@ -51,9 +57,15 @@ pub fn make_folds(cfg: &SplitConfig, items: &[Item]) -> Result<Vec<Fold>, Error>
         if test.is_empty() {
             return Err(Error::Split(format!("fold {name}: the test set is empty")));
         }
-        let rest: Vec<usize> = all.iter().copied().filter(|i| test.binary_search(i).is_err()).collect();
+        let rest: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|i| test.binary_search(i).is_err())
+            .collect();
         if rest.is_empty() {
-            return Err(Error::Split(format!("fold {name}: no files are left for training")));
+            return Err(Error::Split(format!(
+                "fold {name}: no files are left for training"
+            )));
         }
         let mut val = if cfg.val_fraction <= 0.0 {
             Vec::new()
@@ -63,17 +75,33 @@ pub fn make_folds(cfg: &SplitConfig, items: &[Item]) -> Result<Vec<Fold>, Error>
             stratified_pick(&rest, items, cfg.val_fraction, &mut rng)
         };
         val.sort_unstable();
-        let train: Vec<usize> = rest.iter().copied().filter(|i| val.binary_search(i).is_err()).collect();
+        let train: Vec<usize> = rest
+            .iter()
+            .copied()
+            .filter(|i| val.binary_search(i).is_err())
+            .collect();
         if train.is_empty() {
-            return Err(Error::Split(format!("fold {name}: validation took every training file; lower split.val_fraction")));
+            return Err(Error::Split(format!(
+                "fold {name}: validation took every training file; lower split.val_fraction"
+            )));
         }
-        folds.push(Fold { name, train, val, test });
+        folds.push(Fold {
+            name,
+            train,
+            val,
+            test,
+        });
     }
     Ok(folds)
 }
 
 /// Per class, `round(fraction * n)` items (at least one where a class has two or more).
-fn stratified_pick(pool: &[usize], items: &[Item], fraction: f64, rng: &mut ChaCha8Rng) -> Vec<usize> {
+fn stratified_pick(
+    pool: &[usize],
+    items: &[Item],
+    fraction: f64,
+    rng: &mut ChaCha8Rng,
+) -> Vec<usize> {
     let mut by_class: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for &i in pool {
         by_class.entry(items[i].label).or_default().push(i);
@@ -136,33 +164,49 @@ fn predefined(cfg: &SplitConfig, items: &[Item]) -> Result<Vec<usize>, Error> {
         }
         return Ok(test);
     }
-    let test: Vec<usize> = (0..items.len()).filter(|&i| items[i].manifest_test == Some(true)).collect();
+    let test: Vec<usize> = (0..items.len())
+        .filter(|&i| items[i].manifest_test == Some(true))
+        .collect();
     if test.is_empty() {
-        return Err(Error::Split("the manifest's split column marks no file as \"test\"".into()));
+        return Err(Error::Split(
+            "the manifest's split column marks no file as \"test\"".into(),
+        ));
     }
     Ok(test)
 }
 
-fn stratified_kfold(pool: &[usize], items: &[Item], k: usize, rng: &mut ChaCha8Rng) -> Vec<(String, Vec<usize>)> {
+fn stratified_kfold(
+    pool: &[usize],
+    items: &[Item],
+    k: usize,
+    rng: &mut ChaCha8Rng,
+) -> Vec<(String, Vec<usize>)> {
     let mut folds = vec![Vec::new(); k];
     let mut by_class: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for &i in pool {
         by_class.entry(items[i].label).or_default().push(i);
     }
-    let mut offset = 0;
-    for (_, mut v) in by_class {
+    for (offset, (_, mut v)) in by_class.into_iter().enumerate() {
         v.shuffle(rng);
         for (j, i) in v.into_iter().enumerate() {
             folds[(j + offset) % k].push(i);
         }
-        offset += 1;
     }
-    folds.into_iter().enumerate().map(|(f, t)| (format!("fold{}", f + 1), t)).collect()
+    folds
+        .into_iter()
+        .enumerate()
+        .map(|(f, t)| (format!("fold{}", f + 1), t))
+        .collect()
 }
 
 /// Largest groups first, each into the currently smallest fold (as
 /// scikit-learn's GroupKFold), ties broken by a seeded shuffle.
-fn group_kfold(pool: &[usize], items: &[Item], k: usize, rng: &mut ChaCha8Rng) -> Result<Vec<(String, Vec<usize>)>, Error> {
+fn group_kfold(
+    pool: &[usize],
+    items: &[Item],
+    k: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<(String, Vec<usize>)>, Error> {
     let groups = groups_of(pool, items);
     if groups.len() < k {
         return Err(Error::Split(format!(
@@ -178,7 +222,11 @@ fn group_kfold(pool: &[usize], items: &[Item], k: usize, rng: &mut ChaCha8Rng) -
         let smallest = (0..k).min_by_key(|&f| folds[f].len()).unwrap_or(0);
         folds[smallest].extend(g);
     }
-    Ok(folds.into_iter().enumerate().map(|(f, t)| (format!("fold{}", f + 1), t)).collect())
+    Ok(folds
+        .into_iter()
+        .enumerate()
+        .map(|(f, t)| (format!("fold{}", f + 1), t))
+        .collect())
 }
 
 fn leave_one_group_out(items: &[Item]) -> Result<Vec<(String, Vec<usize>)>, Error> {
@@ -223,11 +271,23 @@ mod tests {
     #[test]
     fn group_strategies_never_share_a_group() {
         let it = items(4, 6, 5);
-        for strategy in [Strategy::Group, Strategy::GroupKfold, Strategy::LeaveOneGroupOut] {
-            let cfg = SplitConfig { strategy, folds: 3, ..SplitConfig::default() };
+        for strategy in [
+            Strategy::Group,
+            Strategy::GroupKfold,
+            Strategy::LeaveOneGroupOut,
+        ] {
+            let cfg = SplitConfig {
+                strategy,
+                folds: 3,
+                ..SplitConfig::default()
+            };
             let folds = make_folds(&cfg, &it).unwrap();
             for f in &folds {
-                let (tr, va, te) = (groups(&it, &f.train), groups(&it, &f.val), groups(&it, &f.test));
+                let (tr, va, te) = (
+                    groups(&it, &f.train),
+                    groups(&it, &f.val),
+                    groups(&it, &f.test),
+                );
                 assert!(tr.is_disjoint(&te), "{strategy:?} {}", f.name);
                 assert!(tr.is_disjoint(&va), "{strategy:?} {}", f.name);
                 assert!(va.is_disjoint(&te), "{strategy:?} {}", f.name);
@@ -239,7 +299,11 @@ mod tests {
     #[test]
     fn kfold_tests_cover_every_item_once() {
         let it = items(3, 2, 10);
-        let cfg = SplitConfig { strategy: Strategy::Kfold, folds: 4, ..SplitConfig::default() };
+        let cfg = SplitConfig {
+            strategy: Strategy::Kfold,
+            folds: 4,
+            ..SplitConfig::default()
+        };
         let folds = make_folds(&cfg, &it).unwrap();
         let mut all: Vec<usize> = folds.iter().flat_map(|f| f.test.clone()).collect();
         all.sort_unstable();
@@ -263,7 +327,14 @@ mod tests {
         let it = items(4, 1, 20);
         let a = make_folds(&SplitConfig::default(), &it).unwrap();
         let b = make_folds(&SplitConfig::default(), &it).unwrap();
-        let c = make_folds(&SplitConfig { seed: 1, ..SplitConfig::default() }, &it).unwrap();
+        let c = make_folds(
+            &SplitConfig {
+                seed: 1,
+                ..SplitConfig::default()
+            },
+            &it,
+        )
+        .unwrap();
         assert_eq!(a, b);
         assert_ne!(a[0].test, c[0].test);
     }
