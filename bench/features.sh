@@ -36,6 +36,9 @@ bench_bin="$target/release/examples/fsdd_bench"
 
 results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
+# Other work on the machine skews every row (torch's two threads most):
+# the load average is printed with the table.
+load_before="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 
 rust() {
     local mode="$1" threads="$2"
@@ -57,6 +60,10 @@ if [[ "${COCHLEA_BENCH_SKIP_PYTHON:-0}" != 1 ]]; then
         "$python" bench/features_ref.py --data "$data" --mode "$mode" >>"$results"
     done
 fi
+
+load_after="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+echo
+echo "$(date -u +%Y-%m-%d) on $(nproc) cores; load average before: $load_before, after: $load_after"
 
 "$python" - "$results" <<'EOF'
 import json
