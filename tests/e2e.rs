@@ -389,3 +389,101 @@ fn config_errors_name_the_key() {
         assert!(err.contains(want), "expected {want:?} in: {err}");
     }
 }
+
+#[test]
+fn ctrl_c_stops_at_a_safe_point_and_resume_gives_the_uninterrupted_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    let digits = project().join("audio-samples/digits");
+    let cfg = demo_config(
+        tmp.path(),
+        &digits,
+        "strategy = \"group\"\ntest_fraction = 0.2",
+        30,
+    );
+    let runs = tmp.path().join("runs");
+
+    // Uninterrupted reference.
+    ok(&pipeline(&["run", cfg.to_str().unwrap(), "--quiet"]));
+    let reference = only_run_dir(&runs);
+    let read = |d: &Path, f: &str| std::fs::read(d.join(f)).unwrap();
+    let ref_metrics: serde_json::Value =
+        serde_json::from_slice(&read(&reference, "metrics.json")).unwrap();
+
+    // The same run, interrupted by a real SIGINT once an epoch is checkpointed.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pipeline"))
+        .args(["run", cfg.to_str().unwrap(), "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let run_dir = loop {
+        let dirs: Vec<PathBuf> = std::fs::read_dir(&runs)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| *p != reference)
+            .collect();
+        if let Some(d) = dirs.first() {
+            let ck = d.join("checkpoints");
+            if std::fs::read_dir(&ck).is_ok_and(|mut r| r.next().is_some()) {
+                break d.clone();
+            }
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be interrupted"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("--resume"), "{err}");
+    assert!(
+        !run_dir.join("model").exists(),
+        "an interrupted run left a model bundle"
+    );
+    let partial = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
+    assert!(partial.contains("Interrupted"), "{partial}");
+    let part_metrics: serde_json::Value =
+        serde_json::from_slice(&read(&run_dir, "metrics.json")).unwrap();
+    let done = part_metrics["folds"][0]["history"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(done < 30, "stopped after {done} epochs");
+
+    // Resume: same final result as the uninterrupted run.
+    ok(&pipeline(&[
+        "run",
+        "--resume",
+        run_dir.to_str().unwrap(),
+        "--quiet",
+    ]));
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&read(&run_dir, "metrics.json")).unwrap();
+    assert_eq!(metrics["interrupted"], false);
+    let strip = |m: &serde_json::Value| -> Vec<(f64, f64, Option<f64>)> {
+        m["folds"][0]["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["train_loss"].as_f64().unwrap(),
+                    e["train_accuracy"].as_f64().unwrap(),
+                    e["val_loss"].as_f64(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(strip(&metrics), strip(&ref_metrics));
+    assert_eq!(metrics["folds"][0]["test"], ref_metrics["folds"][0]["test"]);
+    let preds = |d: &Path| -> Vec<Vec<String>> { read_csv(&d.join("predictions.csv")) };
+    assert_eq!(preds(&run_dir), preds(&reference));
+    assert!(run_dir.join("model/model.json").is_file());
+}

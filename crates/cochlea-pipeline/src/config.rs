@@ -245,8 +245,14 @@ impl Config {
             path: path.to_path_buf(),
             msg,
         })?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        cfg.resolve_paths(base);
+        // Absolute, so the resolved config saved in a run directory (and read
+        // back by `--resume`) means the same files from any folder.
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let base = parent.canonicalize().unwrap_or_else(|_| parent.to_path_buf());
+        cfg.resolve_paths(&base);
         if cfg.name.is_empty() {
             cfg.name = path
                 .file_stem()

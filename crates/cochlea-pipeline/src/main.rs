@@ -32,7 +32,11 @@ enum Cmd {
     /// Train and evaluate as the config says; writes a new run directory.
     Run {
         /// The TOML config.
-        config: PathBuf,
+        #[arg(required_unless_present = "resume")]
+        config: Option<PathBuf>,
+        /// Continue an interrupted run directory (its saved config is used).
+        #[arg(long, conflicts_with = "config")]
+        resume: Option<PathBuf>,
         /// Print the result summary as JSON on stdout.
         #[arg(long)]
         json: bool,
@@ -130,7 +134,27 @@ fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> Result<ExitCode> {
     let quiet = cli.quiet;
     match cli.cmd {
-        Cmd::Run { config, json } => {
+        Cmd::Run {
+            config,
+            resume,
+            json,
+        } => {
+            let config = match (&config, &resume) {
+                (Some(c), _) => c.clone(),
+                (None, Some(dir)) => dir.join("config.toml"),
+                (None, None) => bail!("give a config file or --resume RUN_DIR"),
+            };
+            if let Some(dir) = &resume {
+                if !dir.join("checkpoints").is_dir()
+                    && !dir.join("folds").is_dir()
+                    && !dir.join("state").is_dir()
+                {
+                    bail!(
+                        "{}: not an interrupted run directory (no checkpoints or state)",
+                        dir.display()
+                    );
+                }
+            }
             let cfg = Config::load(&config)?;
             let stop = Arc::new(AtomicBool::new(false));
             let flag = stop.clone();
@@ -142,11 +166,32 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 eprintln!("\ninterrupt: stopping after this epoch (Ctrl-C again to quit now)");
             })
             .context("cannot install the Ctrl-C handler")?;
-            let r = run::run(&config, &cfg, &RunOptions { quiet, stop })?;
+            let r = match run::run(
+                &config,
+                &cfg,
+                &RunOptions {
+                    quiet,
+                    stop,
+                    resume,
+                },
+            ) {
+                Err(cochlea_pipeline::Error::Interrupted) => {
+                    eprintln!("interrupted before any training finished; nothing to report");
+                    return Ok(ExitCode::from(130));
+                }
+                r => r?,
+            };
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
                 print_summary(&r);
+            }
+            if r.interrupted {
+                eprintln!(
+                    "interrupted ({}); continue with: pipeline run --resume {}",
+                    r.stopped_at.as_deref().unwrap_or(""),
+                    r.run_dir.display()
+                );
             }
             Ok(if r.interrupted {
                 ExitCode::from(130)

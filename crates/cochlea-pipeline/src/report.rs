@@ -133,7 +133,9 @@ fn markdown(r: &RunResult, preds: &[Prediction], cfg: &Config, cfg_path: &Path) 
     if r.interrupted {
         let _ = writeln!(
             s,
-            "\n**Interrupted**: training stopped early at a safe point; results cover the completed part only."
+            "\n**Interrupted** {}: results cover the completed part only. Continue with `pipeline run --resume {}`.",
+            r.stopped_at.as_deref().unwrap_or(""),
+            r.run_dir.display()
         );
     }
     let _ = writeln!(s, "\n## Summary\n\n{}\n", headline(r));
@@ -386,7 +388,12 @@ fn html(r: &RunResult, preds: &[Prediction], cfg: &Config, cfg_path: &Path) -> S
         esc(&r.run_dir.display().to_string())
     );
     if r.interrupted {
-        s.push_str("<p class=\"warn\"><b>Interrupted</b>: training stopped early at a safe point; results cover the completed part only.</p>");
+        let _ = write!(
+            s,
+            "<p class=\"warn\"><b>Interrupted</b> {}: results cover the completed part only. Continue with <code>pipeline run --resume {}</code>.</p>",
+            esc(r.stopped_at.as_deref().unwrap_or("")),
+            esc(&r.run_dir.display().to_string())
+        );
     }
     // Summary cards.
     let _ = write!(

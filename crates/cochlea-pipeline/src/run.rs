@@ -28,6 +28,8 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Set (e.g. by Ctrl-C) to stop at the next safe point.
     pub stop: Arc<AtomicBool>,
+    /// Continue this interrupted run directory instead of starting a new one.
+    pub resume: Option<PathBuf>,
 }
 
 /// What the model needs to turn a file into its input: stored in the bundle.
@@ -161,6 +163,8 @@ pub struct RunResult {
     pub data_hash: String,
     /// Training stopped early by an interruption.
     pub interrupted: bool,
+    /// Where an interrupted run stopped; `pipeline run --resume` continues it.
+    pub stopped_at: Option<String>,
     /// Diagnostics, most likely cause of a bad result first.
     pub findings: Vec<doctor::Finding>,
 }
@@ -400,20 +404,42 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
     let mut timings = BTreeMap::new();
     let Setup { p, folds, frames } = setup(cfg, opts.quiet)?;
     timings.insert("features".to_string(), t0.elapsed().as_secs_f64());
+    if opts.stop.load(Ordering::SeqCst) {
+        return Err(Error::Interrupted);
+    }
     let mut findings = doctor::data_checks(cfg, &p, &folds);
     findings.extend(doctor::feature_checks(cfg, &p, &folds));
-    let run_dir = new_run_dir(&cfg.report.dir, &cfg.name)?;
-    eprintln!("run directory: {}", run_dir.display());
     let resolved = toml::to_string_pretty(cfg).unwrap_or_default();
-    atomic::write(&run_dir.join("config.toml"), resolved.as_bytes())?;
+    let run_dir = match &opts.resume {
+        Some(dir) => dir.clone(),
+        None => {
+            let dir = new_run_dir(&cfg.report.dir, &cfg.name)?;
+            atomic::write(&dir.join("config.toml"), resolved.as_bytes())?;
+            dir
+        }
+    };
+    eprintln!("run directory: {}", run_dir.display());
     let config_hash = blake3::hash(resolved.as_bytes()).to_hex().to_string();
     let data_hash = data_hash(&p);
 
     let mut results = Vec::new();
     let mut predictions = Vec::new();
-    let mut interrupted = false;
+    let mut stopped_at = None;
     let t_train = Instant::now();
     for fold in &folds {
+        // A fold finished before an interruption is kept as it was.
+        let state = run_dir.join("state").join(format!("{}.json", fold.name));
+        if opts.resume.is_some() {
+            if let Some((res, preds)) = load_state(&state) {
+                results.push(res);
+                predictions.extend(preds);
+                continue;
+            }
+        }
+        if opts.stop.load(Ordering::SeqCst) {
+            stopped_at = Some(format!("before fold {}", fold.name));
+            break;
+        }
         let (res, preds, stop) = run_fold(
             cfg,
             &p,
@@ -425,13 +451,26 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
             &config_hash,
             &data_hash,
         )?;
+        if stop {
+            stopped_at = Some(format!(
+                "fold {} after epoch {} of {}",
+                fold.name,
+                res.history.len(),
+                cfg.train.epochs
+            ));
+        } else {
+            atomic::write_json(&state, &(&res, &preds))?;
+        }
         results.push(res);
         predictions.extend(preds);
-        if stop {
-            interrupted = true;
+        if stopped_at.is_some() {
             break;
         }
     }
+    if results.is_empty() {
+        return Err(Error::Interrupted);
+    }
+    let interrupted = stopped_at.is_some();
     timings.insert(
         "train_and_evaluate".to_string(),
         t_train.elapsed().as_secs_f64(),
@@ -479,6 +518,7 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
         config_hash,
         data_hash,
         interrupted,
+        stopped_at,
         findings,
     };
     let t_report = Instant::now();
@@ -555,7 +595,7 @@ fn run_fold(
         val.as_ref(),
         TrainOptions {
             checkpoint_dir: Some(&run_dir.join(&bundle_rel).with_file_name("checkpoints")),
-            resume: false,
+            resume: opts.resume.is_some(),
             on_epoch: &mut on_epoch,
             on_batch: None,
         },
@@ -591,12 +631,16 @@ fn run_fold(
         "test_metrics": test_metrics,
         "versions": { "cochlea": env!("CARGO_PKG_VERSION") },
     });
-    save_bundle(
-        &outcome.model,
-        &run_dir.join(&bundle_rel),
-        &p.classes,
-        &metadata,
-    )?;
+    // A model stopped mid-training is not a result anyone should use: only
+    // the checkpoint is kept, for `--resume`.
+    if !outcome.interrupted {
+        save_bundle(
+            &outcome.model,
+            &run_dir.join(&bundle_rel),
+            &p.classes,
+            &metadata,
+        )?;
+    }
     let group_names = |idx: &[usize]| -> Vec<String> {
         let mut g: Vec<String> = idx
             .iter()
@@ -625,6 +669,11 @@ fn run_fold(
         train_seconds,
     };
     Ok((result, preds, outcome.interrupted))
+}
+
+/// A completed fold saved by an earlier (interrupted) invocation.
+fn load_state(path: &Path) -> Option<(FoldResult, Vec<Prediction>)> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
 fn save_bundle(
