@@ -487,3 +487,291 @@ fn ctrl_c_stops_at_a_safe_point_and_resume_gives_the_uninterrupted_result() {
     assert_eq!(preds(&run_dir), preds(&reference));
     assert!(run_dir.join("model/model.json").is_file());
 }
+
+/// Trains a small model once for the classify tests; returns its run dir.
+fn small_model(dir: &Path) -> PathBuf {
+    let digits = project().join("audio-samples/digits");
+    let cfg = demo_config(
+        dir,
+        &digits,
+        "strategy = \"stratified\"\ntest_fraction = 0.2",
+        6,
+    );
+    ok(&pipeline(&["run", cfg.to_str().unwrap(), "--quiet"]));
+    only_run_dir(&dir.join("runs"))
+}
+
+#[test]
+fn classify_reports_bad_files_carries_on_and_handles_long_clips() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = small_model(tmp.path());
+    let digits = project().join("audio-samples/digits");
+    let input = tmp.path().join("input");
+    std::fs::create_dir_all(input.join("sub")).unwrap();
+    std::fs::copy(digits.join("3/3_m1_01.wav"), input.join("a.wav")).unwrap();
+    std::fs::copy(digits.join("7/7_f2_02.wav"), input.join("sub/b.wav")).unwrap();
+    std::fs::write(input.join("broken.wav"), b"this is not audio").unwrap();
+    // A long clip: eight digits one after another (about 4 s).
+    let mut long: Vec<i16> = Vec::new();
+    let mut spec = None;
+    for d in 0..8 {
+        let mut r = hound::WavReader::open(digits.join(format!("{d}/{d}_m1_01.wav"))).unwrap();
+        spec = Some(r.spec());
+        long.extend(r.samples::<i16>().map(Result::unwrap));
+    }
+    let mut w = hound::WavWriter::create(input.join("long.wav"), spec.unwrap()).unwrap();
+    for s in long {
+        w.write_sample(s).unwrap();
+    }
+    w.finalize().unwrap();
+
+    let out_csv = tmp.path().join("out.csv");
+    let out = pipeline(&[
+        "classify",
+        "--quiet",
+        "--model",
+        run.to_str().unwrap(),
+        input.to_str().unwrap(),
+        "--out",
+        out_csv.to_str().unwrap(),
+        "--min-confidence",
+        "0.2",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failed file must make the exit code 1"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.wav"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let rows = read_csv(&out_csv);
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    let by_name = |n: &str| rows.iter().find(|r| r[0].ends_with(n)).unwrap().clone();
+    assert!(
+        !by_name("broken.wav")[5].is_empty(),
+        "the error column names the reason"
+    );
+    assert!(by_name("a.wav")[5].is_empty() && !by_name("a.wav")[2].is_empty());
+    assert_eq!(by_name("a.wav")[4].split(';').count(), 3, "top-3 listed");
+
+    // Windows over the long clip: one row per window, and a mean row otherwise.
+    let out = pipeline(&[
+        "classify",
+        "--quiet",
+        "--model",
+        run.to_str().unwrap(),
+        input.join("long.wav").to_str().unwrap(),
+        "--windows",
+        "--per-window",
+        "--format",
+        "json",
+    ]);
+    ok(&out);
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() >= 4, "{} windows", lines.len());
+    assert!(lines.iter().all(|l| l["window"].is_u64()));
+    let labels: std::collections::HashSet<&str> =
+        lines.iter().map(|l| l["label"].as_str().unwrap()).collect();
+    assert!(
+        labels.len() >= 2,
+        "different digits along the clip should give different window labels: {labels:?}"
+    );
+}
+
+#[test]
+fn feature_dump_with_a_model_writes_the_normalized_input() {
+    let python = std::env::var("COCHLEA_PYTHON").unwrap_or_else(|_| "python3".into());
+    let tmp = tempfile::tempdir().unwrap();
+    let run = small_model(tmp.path());
+    let file = project().join("audio-samples/digits/2/2_klatt_04.wav");
+    let out_dir = tmp.path().join("dump");
+    ok(&pipeline(&[
+        "features",
+        "--quiet",
+        "--model",
+        run.to_str().unwrap(),
+        file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--png",
+    ]));
+    for f in [
+        "00000_2_klatt_04.npy",
+        "00000_2_klatt_04.input.npy",
+        "00000_2_klatt_04.png",
+        "00000_2_klatt_04.input.png",
+    ] {
+        assert!(out_dir.join(f).is_file(), "missing {f}");
+    }
+    let (shape, data) =
+        cochlea_features::npy::read_npy_f32(&out_dir.join("00000_2_klatt_04.input.npy")).unwrap();
+    assert_eq!(shape, vec![26, 80]);
+    // Standardised with training statistics: roughly centred, unit scale.
+    let mean = data.iter().map(|&v| f64::from(v)).sum::<f64>() / data.len() as f64;
+    assert!(mean.abs() < 1.0, "mean {mean}");
+    let has_numpy = Command::new(&python)
+        .args(["-c", "import numpy"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if has_numpy {
+        let script = format!(
+            "import numpy; a = numpy.load({:?}); print(a.shape)",
+            out_dir.join("00000_2_klatt_04.input.npy").display()
+        );
+        let out = Command::new(&python)
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        ok(&out);
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "(26, 80)");
+    }
+}
+
+#[test]
+fn kfold_reports_each_fold_and_the_mean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let digits = project().join("audio-samples/digits");
+    let cfg = demo_config(
+        tmp.path(),
+        &digits,
+        "strategy = \"group-kfold\"\nfolds = 3",
+        3,
+    );
+    let out = pipeline(&["run", cfg.to_str().unwrap(), "--quiet", "--json"]);
+    ok(&out);
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let folds = m["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 3);
+    let accs: Vec<f64> = folds
+        .iter()
+        .map(|f| f["test"]["accuracy"].as_f64().unwrap())
+        .collect();
+    let mean = accs.iter().sum::<f64>() / 3.0;
+    assert!((m["accuracy_mean_std"][0].as_f64().unwrap() - mean).abs() < 1e-12);
+    let run = only_run_dir(&tmp.path().join("runs"));
+    for f in folds {
+        assert!(
+            run.join(f["bundle"].as_str().unwrap())
+                .join("model.json")
+                .is_file()
+        );
+    }
+    // Every file is tested exactly once over the folds.
+    assert_eq!(read_csv(&run.join("predictions.csv")).len(), 500);
+    let md = std::fs::read_to_string(run.join("report.md")).unwrap();
+    assert!(md.contains("fold1") && md.contains("mean test accuracy over 3 folds"));
+}
+
+#[test]
+fn init_writes_a_config_that_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let digits = project().join("audio-samples/digits");
+    let out_cfg = tmp.path().join("starter.toml");
+    let out = pipeline(&[
+        "init",
+        digits.to_str().unwrap(),
+        "--out",
+        out_cfg.to_str().unwrap(),
+    ]);
+    ok(&out);
+    let text = std::fs::read_to_string(&out_cfg).unwrap();
+    assert!(text.contains("label = \"folder\""), "{text}");
+    assert!(
+        text.contains("group = "),
+        "the voice in the file names should be found: {text}"
+    );
+    assert!(text.contains("sample_rate = 8000"));
+    let cfg = cochlea_pipeline::Config::load(&out_cfg).unwrap();
+    assert_eq!(
+        cfg.data.root.canonicalize().unwrap(),
+        digits.canonicalize().unwrap()
+    );
+    assert!(
+        cfg.data.clip_frames >= 70 && cfg.data.clip_frames <= 120,
+        "{}",
+        cfg.data.clip_frames
+    );
+    // It refuses to overwrite without --force.
+    let again = pipeline(&[
+        "init",
+        digits.to_str().unwrap(),
+        "--out",
+        out_cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(2));
+}
+
+#[test]
+fn report_renders_in_headless_chromium_with_every_section() {
+    let Some(chromium) = ["chromium", "chromium-browser"].into_iter().find(|c| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }) else {
+        eprintln!("skipped: no chromium on PATH (apt-get install chromium)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let run = small_model(tmp.path());
+    let url = format!("file://{}", run.join("report.html").display());
+    let profile = tmp.path().join("profile");
+    let out = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", &url])
+        .output()
+        .unwrap();
+    ok(&out);
+    let dom = String::from_utf8_lossy(&out.stdout);
+    for id in [
+        "summary",
+        "findings",
+        "confusion",
+        "curves",
+        "per-class",
+        "misclassified",
+        "data",
+        "model",
+        "timings",
+    ] {
+        assert!(
+            dom.contains(&format!("id=\"{id}\"")),
+            "rendered page lacks section {id}"
+        );
+    }
+    assert!(dom.matches("<svg").count() >= 4, "charts missing");
+    let png = tmp.path().join("report.png");
+    let shot = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--window-size=1100,2400",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(&url)
+        .output()
+        .unwrap();
+    ok(&shot);
+    assert!(
+        std::fs::metadata(&png).unwrap().len() > 20_000,
+        "screenshot looks empty"
+    );
+}
