@@ -46,7 +46,9 @@ pub struct ClassifyOptions {
 /// One output row.
 #[derive(Clone, Debug, Serialize)]
 pub struct Row {
-    /// The file.
+    /// The file (in JSON, a path that is not UTF-8 has its bad bytes
+    /// replaced by U+FFFD, as in CSV).
+    #[serde(serialize_with = "lossy_path")]
     pub path: PathBuf,
     /// Window index, when rows are per window.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -60,6 +62,12 @@ pub struct Row {
     /// Why the file could not be classified.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// JSON strings are UTF-8: serde refuses other paths, which would stop the
+/// whole batch at one oddly named file.
+fn lossy_path<S: serde::Serializer>(p: &std::path::Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&p.to_string_lossy())
 }
 
 /// Counts of a classify run.

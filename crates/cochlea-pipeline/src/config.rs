@@ -251,7 +251,9 @@ impl Config {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let base = parent.canonicalize().unwrap_or_else(|_| parent.to_path_buf());
+        let base = parent
+            .canonicalize()
+            .unwrap_or_else(|_| parent.to_path_buf());
         cfg.resolve_paths(&base);
         if cfg.name.is_empty() {
             cfg.name = path

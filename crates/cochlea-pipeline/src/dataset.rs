@@ -39,6 +39,11 @@ pub struct Dataset {
 /// Files found, and paths that could not be read with the reason.
 pub type Found = (Vec<PathBuf>, Vec<(PathBuf, String)>);
 
+/// Why a file whose path is not UTF-8 stays out of a dataset: a run records
+/// every path in JSON (metrics, predictions, resume state), which is text.
+const NOT_UTF8: &str =
+    "the path is not valid UTF-8 and run reports record paths as text; rename the file";
+
 /// Lists audio files under `root` recursively, sorted, following no symlink
 /// loops (each directory is visited once by its canonical path).
 pub fn find_audio(root: &Path, extensions: &[String]) -> Result<Found, Error> {
@@ -141,6 +146,10 @@ pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
     let group_re = regex_of(&cfg.group)?;
     if let Some(manifest) = &cfg.manifest {
         for row in read_manifest(manifest)? {
+            if row.path.to_str().is_none() {
+                skipped.push((row.path, NOT_UTF8.to_string()));
+                continue;
+            }
             let label = match &cfg.label {
                 FieldSource::Manifest => Some(row.label.clone()),
                 src => field(src, label_re.as_ref(), &row.path),
@@ -159,12 +168,22 @@ pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
         let (files, problems) = find_audio(&cfg.root, &cfg.extensions)?;
         skipped.extend(problems);
         for path in files {
+            if path.to_str().is_none() {
+                skipped.push((path, NOT_UTF8.to_string()));
+                continue;
+            }
             let label = field(&cfg.label, label_re.as_ref(), &path);
             let group = field(&cfg.group, group_re.as_ref(), &path);
             match label {
                 Some(l) if !l.is_empty() => raw.push((path, l, group.unwrap_or_default(), None)),
                 _ => skipped.push((path, label_miss(&cfg.label))),
             }
+        }
+    }
+    // The skipped list goes into JSON reports, which hold text only.
+    for (p, _) in &mut skipped {
+        if p.to_str().is_none() {
+            *p = PathBuf::from(p.to_string_lossy().into_owned());
         }
     }
     if raw.is_empty() {

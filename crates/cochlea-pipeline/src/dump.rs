@@ -113,8 +113,9 @@ fn dump_one(i: usize, p: &Path, ex: &Extractor, o: &DumpOptions<'_>) -> Result<S
     if o.png {
         atomic::write(&o.out.join(format!("{name}.png")), &png_of(m)).map_err(|e| fail(&e))?;
     }
+    // Ten fields like the header: the last one, `error`, is empty.
     Ok(format!(
-        "{},{},{},{},{},{},{},{:.6},{}\n",
+        "{},{},{},{},{},{},{},{:.6},{},\n",
         csv_field(&p.to_string_lossy()),
         csv_field(&format!("{name}.npy")),
         csv_field(&input_name),
@@ -124,7 +125,7 @@ fn dump_one(i: usize, p: &Path, ex: &Extractor, o: &DumpOptions<'_>) -> Result<S
         e.info.channels,
         e.info.duration_s,
         csv_field(&ex.row_names().join(" ")),
-    ) + "")
+    ))
 }
 
 /// A colour image of a feature matrix: time left to right, row 0 at the

@@ -144,16 +144,15 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 (None, Some(dir)) => dir.join("config.toml"),
                 (None, None) => bail!("give a config file or --resume RUN_DIR"),
             };
-            if let Some(dir) = &resume {
-                if !dir.join("checkpoints").is_dir()
-                    && !dir.join("folds").is_dir()
-                    && !dir.join("state").is_dir()
-                {
-                    bail!(
-                        "{}: not an interrupted run directory (no checkpoints or state)",
-                        dir.display()
-                    );
-                }
+            if let Some(dir) = &resume
+                && !dir.join("checkpoints").is_dir()
+                && !dir.join("folds").is_dir()
+                && !dir.join("state").is_dir()
+            {
+                bail!(
+                    "{}: not an interrupted run directory (no checkpoints or state)",
+                    dir.display()
+                );
             }
             let cfg = Config::load(&config)?;
             let stop = Arc::new(AtomicBool::new(false));

@@ -429,12 +429,12 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
     for fold in &folds {
         // A fold finished before an interruption is kept as it was.
         let state = run_dir.join("state").join(format!("{}.json", fold.name));
-        if opts.resume.is_some() {
-            if let Some((res, preds)) = load_state(&state) {
-                results.push(res);
-                predictions.extend(preds);
-                continue;
-            }
+        if opts.resume.is_some()
+            && let Some((res, preds)) = load_state(&state)
+        {
+            results.push(res);
+            predictions.extend(preds);
+            continue;
         }
         if opts.stop.load(Ordering::SeqCst) {
             stopped_at = Some(format!("before fold {}", fold.name));

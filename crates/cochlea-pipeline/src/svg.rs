@@ -119,7 +119,7 @@ pub fn lines(
     y_range: Option<(f64, f64)>,
 ) -> String {
     let (w, h) = (460.0, 280.0);
-    let (l, r, t, b) = (56.0, 16.0, 30.0, 44.0);
+    let (l, r, t, b) = (56.0, 16.0, 46.0, 44.0);
     let pts = series.iter().flat_map(|s| s.points.iter());
     let (mut x0, mut x1, mut y0, mut y1) = (
         f64::INFINITY,
@@ -170,9 +170,23 @@ pub fn lines(
             tick(v)
         );
     }
-    let n_xt = 5;
-    for i in 0..=n_xt {
-        let v = x0 + (x1 - x0) * f64::from(i) / f64::from(n_xt);
+    // Whole-number axes (epochs) get whole-number ticks.
+    let integral = series
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .all(|p| p.0.fract() == 0.0);
+    let xt: Vec<f64> = if integral {
+        let step = ((x1 - x0) / 5.0).ceil().max(1.0);
+        (0..)
+            .map(|i| x0 + step * f64::from(i))
+            .take_while(|v| *v <= x1 + 1e-9)
+            .collect()
+    } else {
+        (0..=5)
+            .map(|i| x0 + (x1 - x0) * f64::from(i) / 5.0)
+            .collect()
+    };
+    for v in xt {
         let _ = write!(
             s,
             r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
@@ -219,9 +233,10 @@ pub fn lines(
             se.color,
             d.join(" ")
         );
+        // Legend between the title and the plot, never over the lines.
         let (lx, ly) = (
             l + 10.0 + 120.0 * (i % 3) as f64,
-            t + 12.0 + 14.0 * (i / 3) as f64,
+            t - 12.0 - 14.0 * (i / 3) as f64,
         );
         let _ = write!(
             s,
