@@ -7,8 +7,9 @@
 //! rate goes through the band-limited resampler in [`crate::resample`].
 //! Damaged files are errors, never panics: a WAV or FLAC file cut short of the
 //! length its header declares is reported as truncated rather than silently
-//! shortened, and a packet that fails to decode fails the file (a training
-//! set is better without a clip than with a garbled one).
+//! shortened, a packet that fails to decode fails the file (a training
+//! set is better without a clip than with a garbled one), and so does a float
+//! file whose samples reach [`MAX_PEAK`].
 
 use std::fs;
 use std::io::Cursor;
@@ -125,6 +126,15 @@ fn decode_source(
         });
     }
     let stats = Levels::of(&mono, source_rate);
+    if stats.peak > MAX_PEAK {
+        return Err(Error::Malformed {
+            path: path.to_path_buf(),
+            reason: format!(
+                "samples reach {:.3e}, far beyond full scale (1.0): damaged float data",
+                stats.peak
+            ),
+        });
+    }
     let source_frames = mono.len() as u64;
     let samples = if source_rate == target_sr {
         mono
@@ -155,6 +165,12 @@ fn decode_source(
         info,
     })
 }
+
+/// Largest sample magnitude accepted. Integer formats stay within 1.0, and
+/// float files a little above it when mastered hot; values a million times
+/// full scale are garbage (and from about 1e12 on, the f32 power spectrum and
+/// mel sums of feature extraction overflow to infinity).
+pub const MAX_PEAK: f32 = 1e6;
 
 struct Decoded {
     mono: Vec<f32>,

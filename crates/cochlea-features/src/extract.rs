@@ -281,8 +281,12 @@ impl Extractor {
 
     /// The feature matrix of one clip (mono, at [`Extractor::sample_rate`]).
     ///
-    /// Never panics; finite input gives finite output. Uncentred frames of a
-    /// clip shorter than `n_fft` give a matrix with no frames.
+    /// Never panics. Finite input within `±`[`decode::MAX_PEAK`] (all that
+    /// decoding returns) gives finite output at `power` 1 or 2; a larger
+    /// `power` can overflow f32 on loud input. Uncentred frames of a clip
+    /// shorter than `n_fft` give a matrix with no frames.
+    ///
+    /// [`decode::MAX_PEAK`]: crate::decode::MAX_PEAK
     pub fn compute(&self, samples: &[f32]) -> FeatureMatrix {
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => self.compute_with(samples, &mut scratch),
