@@ -339,16 +339,9 @@ fn leakage_checks(cfg: &Config, p: &Prepared, folds: &[Fold]) -> Vec<Finding> {
 fn pooled(m: &cochlea_features::FeatureMatrix) -> Vec<f32> {
     let mut out = Vec::with_capacity(2 * m.n_rows);
     for r in 0..m.n_rows {
-        let row = &m.data[r * m.n_frames..(r + 1) * m.n_frames];
-        let n = row.len().max(1) as f64;
-        let mean = row.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-        let var = row
-            .iter()
-            .map(|&v| (f64::from(v) - mean).powi(2))
-            .sum::<f64>()
-            / n;
+        let (mean, std) = crate::normalize::mean_std(&m.data[r * m.n_frames..(r + 1) * m.n_frames]);
         out.push(mean as f32);
-        out.push(var.sqrt() as f32);
+        out.push(std as f32);
     }
     out
 }

@@ -393,34 +393,19 @@ fn print_findings(r: &doctor::DoctorReport) {
 }
 
 fn print_summary(r: &run::RunResult) {
-    let pct = |v: f64| format!("{:.2}%", 100.0 * v);
-    if r.folds.len() == 1 {
-        let t = &r.folds[0].test;
-        println!(
-            "test accuracy {} (95% CI {}-{}), balanced {}, macro F1 {:.3} on {} files; chance {}",
-            pct(t.accuracy),
-            pct(t.accuracy_ci95[0]),
-            pct(t.accuracy_ci95[1]),
-            pct(t.balanced_accuracy),
-            t.macro_f1,
-            t.n,
-            pct(t.chance)
-        );
-    } else {
+    if r.folds.len() > 1 {
         for f in &r.folds {
             println!(
-                "{:>12}: accuracy {} ({} test files)",
+                "{:>12}: accuracy {:.2}% ({} test files)",
                 f.name,
-                pct(f.test.accuracy),
+                100.0 * f.test.accuracy,
                 f.test.n
             );
         }
-        println!(
-            "mean accuracy {} ± {} over {} folds",
-            pct(r.accuracy_mean_std[0]),
-            pct(r.accuracy_mean_std[1]),
-            r.folds.len()
-        );
+    }
+    println!("{}", cochlea_pipeline::report::headline(r));
+    if let Some(first) = r.findings.iter().find(|f| f.verdict != doctor::Verdict::Ok) {
+        println!("first finding: [{}] {}", first.id, first.title);
     }
     println!("report: {}", r.run_dir.join("report.html").display());
 }

@@ -124,18 +124,8 @@ impl Normalizer {
             NormMethod::Utterance => {
                 for r in 0..m.n_rows {
                     let x = &mut out.data[r * m.n_frames..(r + 1) * m.n_frames];
-                    let n = x.len().max(1) as f64;
-                    let mean = x.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-                    let var = x
-                        .iter()
-                        .map(|&v| (f64::from(v) - mean).powi(2))
-                        .sum::<f64>()
-                        / n;
-                    let s = if var.sqrt() > MIN_SPREAD {
-                        1.0 / var.sqrt()
-                    } else {
-                        1.0
-                    };
+                    let (mean, std) = mean_std(x);
+                    let s = if std > MIN_SPREAD { 1.0 / std } else { 1.0 };
                     for v in x.iter_mut() {
                         *v = ((f64::from(*v) - mean) * s) as f32;
                     }
@@ -149,6 +139,18 @@ impl Normalizer {
         }
         out
     }
+}
+
+/// Mean and population standard deviation of a row, in f64.
+pub fn mean_std(x: &[f32]) -> (f64, f64) {
+    let n = x.len().max(1) as f64;
+    let mean = x.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    let var = x
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    (mean, var.sqrt())
 }
 
 fn row(m: &FeatureMatrix, r: usize) -> &[f32] {

@@ -85,7 +85,8 @@ fn pct(v: f64) -> String {
     format!("{:.2}%", v * 100.0)
 }
 
-fn headline(r: &RunResult) -> String {
+/// The one-line result: accuracy with its interval and the baselines.
+pub fn headline(r: &RunResult) -> String {
     let [m, sd] = r.accuracy_mean_std;
     if r.folds.len() == 1 {
         let t = &r.folds[0].test;

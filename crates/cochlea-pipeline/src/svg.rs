@@ -110,6 +110,23 @@ pub fn confusion(classes: &[String], m: &[Vec<usize>]) -> String {
     s
 }
 
+/// The opening `<svg>` tag of a chart and its title.
+fn chart_open(w: f64, h: f64, title: &str) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="11" role="img" aria-label="{}">"#,
+        esc(title)
+    );
+    let _ = write!(
+        s,
+        r#"<text x="{}" y="18" text-anchor="middle" font-size="13" font-weight="bold">{}</text>"#,
+        w / 2.0,
+        esc(title)
+    );
+    s
+}
+
 /// A line chart with axes, ticks and a legend.
 pub fn lines(
     title: &str,
@@ -147,18 +164,7 @@ pub fn lines(
     }
     let sx = |x: f64| l + (x - x0) / (x1 - x0) * (w - l - r);
     let sy = |y: f64| t + (1.0 - (y - y0) / (y1 - y0)) * (h - t - b);
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="11" role="img" aria-label="{}">"#,
-        esc(title)
-    );
-    let _ = write!(
-        s,
-        r#"<text x="{}" y="18" text-anchor="middle" font-size="13" font-weight="bold">{}</text>"#,
-        w / 2.0,
-        esc(title)
-    );
+    let mut s = chart_open(w, h, title);
     for i in 0..=4 {
         let v = y0 + (y1 - y0) * f64::from(i) / 4.0;
         let y = sy(v);
@@ -269,18 +275,7 @@ pub fn bars(title: &str, categories: &[String], series: &[(&str, &str, Vec<f64>)
     let w = (l + group_w * categories.len() as f64 + 20.0).max(320.0);
     let h = 240.0;
     let plot_h = h - t - b;
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="11" role="img" aria-label="{}">"#,
-        esc(title)
-    );
-    let _ = write!(
-        s,
-        r#"<text x="{}" y="16" text-anchor="middle" font-size="13" font-weight="bold">{}</text>"#,
-        w / 2.0,
-        esc(title)
-    );
+    let mut s = chart_open(w, h, title);
     for i in 0..=4 {
         let v = f64::from(i) / 4.0;
         let y = t + (1.0 - v) * plot_h;
