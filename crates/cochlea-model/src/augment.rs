@@ -3,7 +3,8 @@
 //! Per example and per enabled augmentation, a coin with
 //! `AugmentConfig::probability` decides whether it applies; all draws come
 //! from the run's seeded stream ([`crate::rng`]), so a seed reproduces them.
-//! Order: time shift, gain, noise, then SpecAugment masks (Park et al. 2019),
+//! Order: the geometric ones first (time shift, time stretch, frequency
+//! warp), then gain, noise, and SpecAugment masks (Park et al. 2019) last,
 //! so masks are the last word, as in SpecAugment's own pipeline.
 
 use tch::{Kind, Tensor};
@@ -43,6 +44,77 @@ pub(crate) fn augment(x: &Tensor, cfg: &AugmentConfig, rng: &mut Rng) -> Result<
                 .f_to_device(device)?
                 .f_expand([b as i64, f as i64, n], false)?;
             y = y.f_gather(2, &index, false)?;
+        }
+    }
+
+    if let Some([lo, hi]) = cfg.time_stretch {
+        let rates: Vec<f64> = (0..b)
+            .map(|_| {
+                if rng.chance(p) {
+                    rng.range(lo, hi)
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        if rates.iter().any(|&r| r != 1.0) {
+            // out[.., i] = in[.., i * rate], linear between frames; one zero
+            // frame appended so reads past the end give 0.
+            let sources = rates.iter().map(|&r| (0..t).map(move |i| i as f64 * r));
+            let (i0, i1, w) = interpolation(sources, t);
+            let ix = |v: Vec<i64>| -> Result<Tensor, Error> {
+                Ok(Tensor::f_from_slice(&v)?
+                    .f_view([b as i64, 1, t as i64])?
+                    .f_to_device(device)?
+                    .f_expand([b as i64, f as i64, t as i64], false)?)
+            };
+            let w = Tensor::f_from_slice(&w)?
+                .f_view([b as i64, 1, t as i64])?
+                .f_to_device(device)?;
+            let padded = Tensor::f_cat(
+                &[
+                    &y,
+                    &Tensor::f_zeros([b as i64, f as i64, 1], (y.kind(), device))?,
+                ],
+                2,
+            )?;
+            y = lerp(&padded, 2, &ix(i0)?, &ix(i1)?, &w)?;
+        }
+    }
+
+    if let Some([lo, hi]) = cfg.freq_warp {
+        let alphas: Vec<f64> = (0..b)
+            .map(|_| {
+                if rng.chance(p) {
+                    rng.range(lo, hi)
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        if alphas.iter().any(|&a| a != 1.0) {
+            let rows = if cfg.freq_warp_rows == 0 {
+                f
+            } else {
+                cfg.freq_warp_rows
+            };
+            let sources = alphas.iter().map(|&a| {
+                (0..f).map(move |r| {
+                    let block = (r / rows * rows) as f64;
+                    block + vtlp_source((r % rows) as f64, a, rows)
+                })
+            });
+            let (i0, i1, w) = interpolation(sources, f - 1);
+            let ix = |v: Vec<i64>| -> Result<Tensor, Error> {
+                Ok(Tensor::f_from_slice(&v)?
+                    .f_view([b as i64, f as i64, 1])?
+                    .f_to_device(device)?
+                    .f_expand([b as i64, f as i64, t as i64], false)?)
+            };
+            let w = Tensor::f_from_slice(&w)?
+                .f_view([b as i64, f as i64, 1])?
+                .f_to_device(device)?;
+            y = lerp(&y, 1, &ix(i0)?, &ix(i1)?, &w)?;
         }
     }
 
@@ -123,6 +195,52 @@ pub(crate) fn augment(x: &Tensor, cfg: &AugmentConfig, rng: &mut Rng) -> Result<
         }
     }
     Ok(y)
+}
+
+/// The source row (fractional) that VTLP's warp by `alpha` sends to output
+/// row `x` of an axis of `rows` rows: the inverse of Jaitly and Hinton's
+/// piecewise-linear map `f -> alpha f` below the boundary
+/// `s0 = B min(alpha, 1) / alpha` (B at 7/8 of the axis), then the line
+/// from `(s0, alpha s0)` to the top row, which stays in place.
+fn vtlp_source(x: f64, alpha: f64, rows: usize) -> f64 {
+    let top = (rows - 1) as f64;
+    let s0 = 0.875 * top * alpha.min(1.0) / alpha;
+    let knee = alpha * s0;
+    let s = if x <= knee {
+        x / alpha
+    } else {
+        s0 + (x - knee) * (top - s0) / (top - knee)
+    };
+    s.clamp(0.0, top)
+}
+
+/// Per example, turns fractional source positions along an axis into the
+/// two neighbouring indices and the weight of the upper one, all flattened;
+/// indices are clamped to `last` (for time, a zero frame the caller
+/// appends, so reads past the end give 0).
+fn interpolation<I, J>(sources: I, last: usize) -> (Vec<i64>, Vec<i64>, Vec<f32>)
+where
+    I: Iterator<Item = J>,
+    J: Iterator<Item = f64>,
+{
+    let (mut i0, mut i1, mut w) = (Vec::new(), Vec::new(), Vec::new());
+    for example in sources {
+        for s in example {
+            let lo = s.floor().max(0.0);
+            let k = (lo as usize).min(last);
+            i0.push(k as i64);
+            i1.push((k + 1).min(last) as i64);
+            w.push((s - lo) as f32);
+        }
+    }
+    (i0, i1, w)
+}
+
+/// `x[i0] + w (x[i1] - x[i0])` along `dim`.
+fn lerp(x: &Tensor, dim: i64, i0: &Tensor, i1: &Tensor, w: &Tensor) -> Result<Tensor, Error> {
+    let a = x.f_gather(dim, i0, false)?;
+    let b = x.f_gather(dim, i1, false)?;
+    Ok(a.f_add(&b.f_sub(&a)?.f_mul(w)?)?)
 }
 
 #[cfg(test)]
@@ -267,6 +385,86 @@ mod tests {
     }
 
     #[test]
+    fn time_stretch_reads_frames_at_the_drawn_rate_and_zero_past_the_end() {
+        let (v, x) = batch();
+        let cfg = AugmentConfig {
+            time_stretch: Some([1.25, 1.25]),
+            ..AugmentConfig::default()
+        };
+        let y = values(&augment(&x, &cfg, &mut Rng::new(6)).expect("augment"));
+        for b in 0..B {
+            for f in 0..F {
+                for t in 0..T {
+                    let src = t as f64 * 1.25;
+                    let (i, w) = (src.floor() as usize, (src - src.floor()) as f32);
+                    let get = |k: usize| if k < T { at(&v, b, f, k) } else { 0.0 };
+                    let want = get(i) + w * (get(i + 1) - get(i));
+                    assert!(
+                        (at(&y, b, f, t) - want).abs() < 1e-5,
+                        "example {b}, row {f}, frame {t}: {} vs {want}",
+                        at(&y, b, f, t)
+                    );
+                }
+            }
+            // The last fifth of the frames read past the end.
+            assert_eq!(at(&y, b, 0, T - 1), 0.0);
+        }
+    }
+
+    /// A batch whose value is the row index, on `rows` rows.
+    fn row_ramp(rows: usize) -> Tensor {
+        let v: Vec<f32> = (0..B * rows * T).map(|i| ((i / T) % rows) as f32).collect();
+        Tensor::from_slice(&v).view([B as i64, rows as i64, T as i64])
+    }
+
+    #[test]
+    fn freq_warp_moves_rows_by_the_vtlp_map_and_keeps_the_ends() {
+        let rows = 17;
+        let cfg = AugmentConfig {
+            freq_warp: Some([1.2, 1.2]),
+            ..AugmentConfig::default()
+        };
+        let y = augment(&row_ramp(rows), &cfg, &mut Rng::new(7)).expect("augment");
+        let y = values(&y);
+        let top = (rows - 1) as f64;
+        for r in 0..rows {
+            // On a ramp, linear interpolation returns the source row itself.
+            let want = vtlp_source(r as f64, 1.2, rows);
+            for b in 0..B {
+                let got = y[(b * rows + r) * T + 3];
+                assert!(
+                    (f64::from(got) - want).abs() < 1e-4,
+                    "row {r}: {got} vs {want}"
+                );
+            }
+        }
+        assert_eq!(y[0], 0.0, "row 0 moved");
+        assert!(
+            (f64::from(y[(rows - 1) * T]) - top).abs() < 1e-4,
+            "top row moved"
+        );
+        // Below the knee, alpha 1.2 reads row r / 1.2: formants move up.
+        assert!((f64::from(y[6 * T]) - 5.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn freq_warp_rows_warps_each_block_on_its_own() {
+        let cfg = AugmentConfig {
+            freq_warp: Some([0.8, 0.8]),
+            freq_warp_rows: 4,
+            ..AugmentConfig::default()
+        };
+        // Rows 0..8 hold 0..8: two blocks of 4.
+        let y = values(&augment(&row_ramp(8), &cfg, &mut Rng::new(8)).expect("augment"));
+        for r in 0..8 {
+            let want = (r / 4 * 4) as f64 + vtlp_source((r % 4) as f64, 0.8, 4);
+            let got = f64::from(y[r * T]);
+            assert!((got - want).abs() < 1e-4, "row {r}: {got} vs {want}");
+            assert!(got >= (r / 4 * 4) as f64 && got <= (r / 4 * 4 + 3) as f64);
+        }
+    }
+
+    #[test]
     fn probability_zero_applies_nothing() {
         let (v, x) = batch();
         let cfg = AugmentConfig {
@@ -275,6 +473,8 @@ mod tests {
             noise_snr_db: Some([0.0, 5.0]),
             time_masks: 1,
             time_mask_width: 4,
+            time_stretch: Some([0.8, 1.2]),
+            freq_warp: Some([0.9, 1.1]),
             probability: 0.0,
             ..AugmentConfig::default()
         };

@@ -402,6 +402,24 @@ pub struct AugmentConfig {
     pub freq_masks: usize,
     /// Largest width of a frequency mask in feature rows.
     pub freq_mask_width: usize,
+    /// Speed perturbation on the feature matrix: each example is resampled
+    /// along time by a rate drawn uniformly from `[low, high]` (1.1 = 10 %
+    /// faster), with linear interpolation between frames; frames read past
+    /// the end are 0. The feature-domain counterpart of Ko et al. 2015,
+    /// "Audio augmentation for speech recognition" (rates 0.9 to 1.1).
+    pub time_stretch: Option<[f64; 2]>,
+    /// Vocal tract length perturbation (Jaitly and Hinton 2013, "Vocal Tract
+    /// Length Perturbation (VTLP) improves speech recognition"): the feature
+    /// rows, taken as a frequency axis (log-mel bands), are warped by a
+    /// factor drawn uniformly from `[low, high]`: row `r` moves to `r *
+    /// alpha` up to a boundary at 7/8 of the axis, then linearly so that
+    /// the top row stays in place; linear interpolation between rows.
+    /// Meant for log-mel input; MFCC rows are not ordered by frequency.
+    pub freq_warp: Option<[f64; 2]>,
+    /// Rows per frequency axis for `freq_warp`: each consecutive block of
+    /// this many rows is warped on its own (40 for 40 log-mel bands followed
+    /// by their deltas). 0 = all rows form one axis.
+    pub freq_warp_rows: usize,
     /// Probability that each enabled augmentation is applied to a given
     /// example, drawn independently per augmentation and example.
     pub probability: f64,
@@ -417,6 +435,9 @@ impl Default for AugmentConfig {
             time_mask_width: 0,
             freq_masks: 0,
             freq_mask_width: 0,
+            time_stretch: None,
+            freq_warp: None,
+            freq_warp_rows: 0,
             probability: 1.0,
         }
     }
@@ -447,6 +468,8 @@ impl AugmentConfig {
             || self.gain_db.is_some()
             || (self.time_masks > 0 && self.time_mask_width > 0)
             || (self.freq_masks > 0 && self.freq_mask_width > 0)
+            || self.time_stretch.is_some()
+            || self.freq_warp.is_some()
     }
 
     /// Checks ranges against the input shape.
@@ -462,6 +485,32 @@ impl AugmentConfig {
         )?;
         check_range("noise_snr_db", self.noise_snr_db)?;
         check_range("gain_db", self.gain_db)?;
+        for (key, range) in [
+            ("time_stretch", self.time_stretch),
+            ("freq_warp", self.freq_warp),
+        ] {
+            check_range(key, range)?;
+            if let Some([lo, hi]) = range {
+                check(lo >= 0.5 && hi <= 2.0, || {
+                    format!("augment.{key} = [{lo}, {hi}]: factors must be in [0.5, 2]")
+                })?;
+            }
+        }
+        let warp_rows = if self.freq_warp_rows == 0 {
+            n_features
+        } else {
+            self.freq_warp_rows
+        };
+        check(
+            self.freq_warp.is_none() || (warp_rows >= 2 && n_features.is_multiple_of(warp_rows)),
+            || {
+                format!(
+                    "augment.freq_warp_rows = {}: must divide the {n_features} input features \
+                     into blocks of at least 2 rows",
+                    self.freq_warp_rows
+                )
+            },
+        )?;
         check(self.time_shift < n_frames.max(1), || {
             format!(
                 "augment.time_shift = {}: must be below the {n_frames} input frames",

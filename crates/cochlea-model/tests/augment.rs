@@ -80,6 +80,20 @@ fn each_augmentation_changes_training_inputs_only() {
                 ..none.clone()
             },
         ),
+        (
+            "time_stretch",
+            AugmentConfig {
+                time_stretch: Some([0.8, 1.2]),
+                ..none.clone()
+            },
+        ),
+        (
+            "freq_warp",
+            AugmentConfig {
+                freq_warp: Some([0.8, 1.2]),
+                ..none.clone()
+            },
+        ),
     ];
     for (name, aug) in cases {
         let (out, val) = run(&aug);

@@ -229,6 +229,24 @@ fn train_values_out_of_range_are_reported_by_key() {
     assert!(
         config_error(a.validate(13, 100).map(|_| ())).contains("augment.time_mask_width = 500")
     );
+    let a = AugmentConfig {
+        time_stretch: Some([0.2, 1.1]),
+        ..AugmentConfig::default()
+    };
+    assert!(
+        config_error(a.validate(13, 100).map(|_| ()))
+            .contains("augment.time_stretch = [0.2, 1.1]: factors must be in [0.5, 2]")
+    );
+    let a = AugmentConfig {
+        freq_warp: Some([0.9, 1.1]),
+        freq_warp_rows: 40,
+        ..AugmentConfig::default()
+    };
+    assert!(a.validate(80, 100).is_ok());
+    assert!(
+        config_error(a.validate(13, 100).map(|_| ()))
+            .contains("augment.freq_warp_rows = 40: must divide the 13 input features")
+    );
 }
 
 #[test]

@@ -24,6 +24,9 @@ fn run(seed: u64) -> (Vec<EpochMetrics>, Vec<f32>) {
         time_mask_width: 6,
         freq_masks: 1,
         freq_mask_width: 2,
+        time_stretch: Some([0.9, 1.1]),
+        freq_warp: Some([0.9, 1.1]),
+        freq_warp_rows: 0,
         probability: 0.8,
     };
     let mut log = Vec::new();
