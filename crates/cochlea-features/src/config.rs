@@ -306,6 +306,16 @@ impl From<RawFeatureConfig> for FeatureConfig {
 /// Largest accepted `n_fft`: beyond it a typo would allocate gigabytes.
 const MAX_N_FFT: usize = 1 << 16;
 
+/// Largest accepted `n_mels`. The mel bank and each clip's log-mel frames
+/// grow with it, so a typo like `n_mels = 40000000000` would abort on a
+/// failed allocation; common values are 40 to 128, and past `n_fft / 2 + 1`
+/// filters are empty anyway.
+const MAX_N_MELS: usize = 4096;
+
+/// Largest accepted `delta_width`: the Savitzky-Golay weights hold
+/// `width x width` values (librosa's default is 9).
+const MAX_DELTA_WIDTH: usize = 999;
+
 impl FeatureConfig {
     /// All defaults of `preset`, with `kinds = ["mfcc"]`.
     pub fn preset(preset: Preset) -> FeatureConfig {
@@ -436,8 +446,11 @@ impl FeatureConfig {
             ));
         }
         positive("power", self.power)?;
-        if self.n_mels == 0 {
-            return Err(Error::config("n_mels", "0 is out of range; allowed >= 1"));
+        if !(1..=MAX_N_MELS).contains(&self.n_mels) {
+            return Err(Error::config(
+                "n_mels",
+                format!("{} is out of range; allowed 1..={MAX_N_MELS}", self.n_mels),
+            ));
         }
         if !(self.fmin.is_finite() && self.fmin >= 0.0) {
             return Err(Error::config(
@@ -500,11 +513,12 @@ impl FeatureConfig {
                 "deltas are taken of the mfcc and logmel rows, and kinds has neither; allowed 0 without them",
             ));
         }
-        if self.delta_width < 3 || self.delta_width.is_multiple_of(2) {
+        if !(3..=MAX_DELTA_WIDTH).contains(&self.delta_width) || self.delta_width.is_multiple_of(2)
+        {
             return Err(Error::config(
                 "delta_width",
                 format!(
-                    "{} is out of range; allowed an odd number >= 3",
+                    "{} is out of range; allowed an odd number from 3 to {MAX_DELTA_WIDTH}",
                     self.delta_width
                 ),
             ));
