@@ -57,8 +57,15 @@ pub enum Error {
     },
 
     /// libtorch reported an error.
-    #[error("libtorch: {0}")]
+    #[error("libtorch: {}", first_line(.0))]
     Torch(#[from] tch::TchError),
+}
+
+/// libtorch appends its C++ stack (30-odd `frame #n` lines) to the message;
+/// the first line says what went wrong.
+fn first_line(e: &tch::TchError) -> String {
+    let text = e.to_string();
+    text.lines().next().unwrap_or_default().trim_end().to_string()
 }
 
 impl Error {

@@ -61,8 +61,20 @@ fn conv_out(len: usize, b: &BlockConfig, kernel: i64, stride: i64) -> Option<usi
 
 fn conv_params(b: &BlockConfig, c_in: usize, c_out: usize, kernel: usize) -> usize {
     let bias_or_norm = if b.batch_norm { 2 * c_out } else { c_out };
-    c_out * c_in * kernel + bias_or_norm
+    c_out
+        .saturating_mul(c_in)
+        .saturating_mul(kernel)
+        .saturating_add(bias_or_norm)
 }
+
+/// Largest filters, kernel, stride, dilation, pool or hidden width: far above
+/// any useful value, low enough that the shape arithmetic cannot overflow.
+const MAX_SIZE: i64 = 1 << 16;
+
+/// Most trainable parameters a network may have (1 GiB of f32 weights, four
+/// times that with gradients and Adam's moments): a typo such as
+/// `filters = 4000000000` is named here instead of failing inside libtorch.
+pub const MAX_PARAMS: usize = 1 << 28;
 
 fn dropout_ok(p: f64) -> bool {
     (0.0..1.0).contains(&p)
@@ -115,8 +127,8 @@ impl NetConfig {
                 ("dilation", b.dilation),
                 ("pool", b.pool),
             ] {
-                if v < 1 {
-                    return cfg(format!("{key}.{name} = {v}: must be at least 1"));
+                if !(1..=MAX_SIZE).contains(&v) {
+                    return cfg(format!("{key}.{name} = {v}: must be from 1 to {MAX_SIZE}"));
                 }
             }
             if !dropout_ok(b.dropout) {
@@ -149,13 +161,15 @@ impl NetConfig {
                 );
             };
             let mut params = conv_params(b, c_in, c_out, k);
-            rf += (b.dilation as usize) * (k - 1) * jump;
-            jump *= b.stride as usize;
+            // Saturating: strides of "same" blocks multiply without bound.
+            let grow = |jump: usize| ((b.dilation as usize) * (k - 1)).saturating_mul(jump);
+            rf = rf.saturating_add(grow(jump));
+            jump = jump.saturating_mul(b.stride as usize);
             if b.residual {
-                params += conv_params(b, c_out, c_out, k);
-                rf += (b.dilation as usize) * (k - 1) * jump;
+                params = params.saturating_add(conv_params(b, c_out, c_out, k));
+                rf = rf.saturating_add(grow(jump));
                 if c_in != c_out || b.stride != 1 {
-                    params += conv_params(b, c_in, c_out, 1);
+                    params = params.saturating_add(conv_params(b, c_in, c_out, 1));
                 }
             }
             let pool = b.pool as usize;
@@ -163,8 +177,8 @@ impl NetConfig {
             if after_pool == 0 {
                 return too_short(format!("pool {pool}"), after_conv, &lengths);
             }
-            rf += (pool - 1) * jump;
-            jump *= pool;
+            rf = rf.saturating_add((pool - 1).saturating_mul(jump));
+            jump = jump.saturating_mul(pool);
             layers.push(LayerSummary {
                 name: format!("blocks[{i}]"),
                 out_channels: c_out,
@@ -177,7 +191,7 @@ impl NetConfig {
 
         let head_width = match self.head {
             Head::GlobalAvg | Head::GlobalMax => c_in,
-            Head::Flatten => c_in * len,
+            Head::Flatten => c_in.saturating_mul(len),
         };
         layers.push(LayerSummary {
             name: "head".into(),
@@ -187,14 +201,16 @@ impl NetConfig {
         });
         let mut width = head_width;
         for (i, &h) in self.hidden.iter().enumerate() {
-            if h == 0 {
-                return cfg(format!("model.hidden[{i}] = 0: must be at least 1"));
+            if !(1..=MAX_SIZE as usize).contains(&h) {
+                return cfg(format!(
+                    "model.hidden[{i}] = {h}: must be from 1 to {MAX_SIZE}"
+                ));
             }
             layers.push(LayerSummary {
                 name: format!("hidden[{i}]"),
                 out_channels: h,
                 out_frames: 1,
-                params: width * h + h,
+                params: width.saturating_mul(h).saturating_add(h),
             });
             width = h;
         }
@@ -202,10 +218,24 @@ impl NetConfig {
             name: "output".into(),
             out_channels: n_classes,
             out_frames: 1,
-            params: width * n_classes + n_classes,
+            params: width.saturating_mul(n_classes).saturating_add(n_classes),
         });
+        let params = layers
+            .iter()
+            .fold(0usize, |a, l| a.saturating_add(l.params));
+        if params > MAX_PARAMS {
+            let big = layers
+                .iter()
+                .max_by_key(|l| l.params)
+                .map_or("", |l| &l.name);
+            return cfg(format!(
+                "model: the network would have {params} parameters, more than the \
+                 {MAX_PARAMS} allowed; the largest layer is model.{big}: use fewer \
+                 filters, smaller kernels or a pooling head"
+            ));
+        }
         Ok(NetSummary {
-            params: layers.iter().map(|l| l.params).sum(),
+            params,
             layers,
             receptive_field_frames: rf,
             frames_before_head: len,

@@ -89,7 +89,25 @@ fn zero_filters_and_other_bad_values_name_their_key() {
         filters: 0,
         ..BlockConfig::default()
     });
-    assert_eq!(msg, "model.blocks[0].filters = 0: must be at least 1");
+    assert_eq!(msg, "model.blocks[0].filters = 0: must be from 1 to 65536");
+    // A typo-sized layer is named before libtorch is asked for terabytes.
+    assert!(
+        bad(BlockConfig {
+            filters: 4_000_000_000,
+            ..BlockConfig::default()
+        })
+        .starts_with("model.blocks[0].filters = 4000000000")
+    );
+    let huge = bad(BlockConfig {
+        filters: 65_536,
+        kernel: 65_536,
+        padding: Padding::Same,
+        ..BlockConfig::default()
+    });
+    assert!(
+        huge.contains("parameters") && huge.contains("model.blocks[0]"),
+        "{huge}"
+    );
     assert!(
         bad(BlockConfig {
             pool: 0,
