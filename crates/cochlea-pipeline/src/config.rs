@@ -8,8 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use cochlea_features::FeatureConfig;
-use cochlea_model::{AugmentConfig, NetConfig, TrainConfig};
+use cochlea_features::{Extractor, FeatureConfig};
+use cochlea_model::{AugmentConfig, ClassWeights, Head, NetConfig, TrainConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -291,10 +291,12 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         let d = &self.data;
         if d.manifest.is_none() && !d.root.is_dir() {
-            return Err(format!(
-                "data.root: folder {} does not exist",
-                d.root.display()
-            ));
+            let what = if d.root.exists() {
+                "is not a folder"
+            } else {
+                "does not exist"
+            };
+            return Err(format!("data.root: {} {what}", d.root.display()));
         }
         if let Some(m) = &d.manifest
             && !m.is_file()
@@ -308,6 +310,12 @@ impl Config {
             return Err(format!(
                 "data.sample_rate: {} Hz is out of range (1000 to 384000)",
                 d.sample_rate
+            ));
+        }
+        if d.clip_frames > MAX_CLIP_FRAMES {
+            return Err(format!(
+                "data.clip_frames: {} is out of range; allowed 0 (automatic) to {MAX_CLIP_FRAMES}",
+                d.clip_frames
             ));
         }
         if d.extensions.is_empty() {
@@ -364,22 +372,39 @@ impl Config {
                 strategy_name(s.strategy)
             ));
         }
-        self.features
-            .validate(d.sample_rate)
+        let rows = Extractor::new(&self.features, d.sample_rate)
+            .map_err(|e| e.to_string())?
+            .n_rows();
+        self.validate_model(rows)
+    }
+
+    /// The model crate's checks of `[model]`, `[train]` and `[augment]`, run
+    /// here so a bad value stops the run before any audio is decoded. The
+    /// number of classes and, when `clip_frames = 0`, the input length are
+    /// only known once the data is read: until then the most permissive
+    /// values stand in (two classes, [`MAX_CLIP_FRAMES`] frames, and a
+    /// pooling head in place of a flattening one, whose size depends on the
+    /// length), and training repeats the checks with the real ones.
+    fn validate_model(&self, rows: usize) -> Result<(), String> {
+        let classes = match &self.train.class_weights {
+            ClassWeights::Explicit(w) => w.len().max(2),
+            _ => 2,
+        };
+        let (frames, net) = if self.data.clip_frames > 0 {
+            (self.data.clip_frames, self.model.clone())
+        } else {
+            let net = NetConfig {
+                head: Head::GlobalAvg,
+                ..self.model.clone()
+            };
+            (MAX_CLIP_FRAMES, net)
+        };
+        net.validate(rows, frames, classes)
             .map_err(|e| e.to_string())?;
-        if self.train.epochs == 0 {
-            return Err("train.epochs: must be at least 1".into());
-        }
-        if self.train.batch_size == 0 {
-            return Err("train.batch_size: must be at least 1".into());
-        }
-        if !(self.train.lr > 0.0 && self.train.lr.is_finite()) {
-            return Err(format!(
-                "train.lr: {} must be a positive number",
-                self.train.lr
-            ));
-        }
-        Ok(())
+        self.train.validate(classes).map_err(|e| e.to_string())?;
+        self.augment
+            .validate(rows, frames)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -416,15 +441,32 @@ pub fn strategy_name(s: Strategy) -> &'static str {
     }
 }
 
+/// Most frames one model input may have (about three hours at a hop of 10
+/// ms): `clip_frames` sizes every input buffer, so a typo must not reach
+/// the allocator.
+pub const MAX_CLIP_FRAMES: usize = 1 << 20;
+
 fn check_regex(key: &str, re: &str, needs_capture: bool) -> Result<(), String> {
-    let compiled =
-        regex::Regex::new(re).map_err(|e| format!("{key}: regex {re:?} does not compile: {e}"))?;
+    let compiled = regex::Regex::new(re)
+        .map_err(|e| format!("{key}: regex {re:?} does not compile: {}", regex_reason(&e)))?;
     if needs_capture && compiled.captures_len() < 2 {
         return Err(format!(
             "{key}: regex {re:?} has no capture group; put the part that is the value in parentheses, e.g. '^(\\d)_'"
         ));
     }
     Ok(())
+}
+
+/// The regex crate draws the pattern with a caret under the fault, over
+/// several lines; the last line ("error: unclosed group") is the reason.
+fn regex_reason(e: &regex::Error) -> String {
+    let text = e.to_string();
+    let last = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    last.trim().trim_start_matches("error: ").to_string()
 }
 
 /// serde says "unknown field `lrr`, expected one of `lr`, `epochs`": add the

@@ -142,6 +142,8 @@ fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, Error> {
 pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
     let mut raw: Vec<(PathBuf, String, String, Option<bool>)> = Vec::new();
     let mut skipped = Vec::new();
+    // Audio files the folder scan found, labelled or not.
+    let mut scanned = 0;
     let label_re = regex_of(&cfg.label)?;
     let group_re = regex_of(&cfg.group)?;
     if let Some(manifest) = &cfg.manifest {
@@ -167,6 +169,7 @@ pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
     } else {
         let (files, problems) = find_audio(&cfg.root, &cfg.extensions)?;
         skipped.extend(problems);
+        scanned = files.len();
         for path in files {
             if path.to_str().is_none() {
                 skipped.push((path, NOT_UTF8.to_string()));
@@ -185,6 +188,21 @@ pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
         if p.to_str().is_none() {
             *p = PathBuf::from(p.to_string_lossy().into_owned());
         }
+    }
+    if raw.is_empty()
+        && scanned > 0
+        && let FieldSource::Regex(re) = &cfg.label
+    {
+        let example = skipped
+            .iter()
+            .find_map(|(p, _)| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        return Err(Error::Data(format!(
+            "data.label: regex {re:?} matches none of the {scanned} file names in {} \
+             (such as {example:?}); its first capture group must be the label",
+            cfg.root.display()
+        )));
     }
     if raw.is_empty() {
         let place = match &cfg.manifest {
