@@ -213,6 +213,11 @@ fn deep_copy(vars: &[(String, Tensor)]) -> Result<Vec<(String, Tensor)>, Error> 
 /// Everything is checked before the first step: configs (with messages
 /// naming the key), data shapes and labels. A loss that becomes NaN or
 /// infinite stops training with [`Error::Diverged`].
+///
+/// Reproducibility: with the same seed, data and thread count, two CPU runs
+/// give identical metrics and weights. libtorch's random generator and
+/// thread count are process-wide, so two trainings running at the same time
+/// in one process would interleave their draws; run them one after another.
 pub fn train(
     net: &NetConfig,
     cfg: &TrainConfig,
