@@ -9,7 +9,8 @@
 //! length its header declares is reported as truncated rather than silently
 //! shortened, a packet that fails to decode fails the file (a training
 //! set is better without a clip than with a garbled one), and so does a float
-//! file whose samples reach [`MAX_PEAK`].
+//! file whose samples reach [`MAX_PEAK`]. Sample rates outside
+//! [`SOURCE_RATES`] are refused.
 
 use std::fs;
 use std::io::Cursor;
@@ -172,6 +173,13 @@ fn decode_source(
 /// mel sums of feature extraction overflow to infinity).
 pub const MAX_PEAK: f32 = 1e6;
 
+/// Sample rates a file may have, in Hz. Real recorders write 4 kHz to
+/// 768 kHz (bat detectors up to about 1 MHz); a header outside this range is
+/// damaged, and resampling from it could not be done in bounded memory: the
+/// resampler's FFT spans `rate / gcd(rate, target)` samples, four billion for
+/// a prime rate near `u32::MAX`.
+pub const SOURCE_RATES: std::ops::RangeInclusive<u32> = 100..=1_000_000;
+
 struct Decoded {
     mono: Vec<f32>,
     source_rate: u32,
@@ -306,6 +314,16 @@ fn decode_mono(bytes: Vec<u8>, ext: Option<&str>, path: &Path) -> Result<Decoded
     let source_rate = rate
         .filter(|&r| r > 0)
         .ok_or_else(|| malformed("no sample rate in the header".into()))?;
+    if !SOURCE_RATES.contains(&source_rate) {
+        return Err(Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: format!(
+                "a sample rate of {source_rate} Hz (supported: {} Hz to {} Hz)",
+                SOURCE_RATES.start(),
+                SOURCE_RATES.end()
+            ),
+        });
+    }
     let channels = channels.unwrap_or(1);
     if let Some(declared) = declared_frames
         && exact_length
