@@ -49,6 +49,10 @@ if [[ -n "$epochs" ]]; then
     trap 'rm -rf "$work" "$root/$config"' EXIT
 fi
 
+# The reference computes what the config asks for: MFCC deltas included.
+deltas="$(sed -n 's/^deltas *= *\([0-9]\).*/\1/p' "$config")"
+deltas="${deltas:-0}"
+
 load_before="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 
 run_cochlea() {
@@ -68,7 +72,7 @@ run_python() {
     local t0 t1
     t0="$(date +%s%N)"
     "$python" bench/pipeline_ref.py --data "$data" --out "$work/python-$r.json" \
-        ${epochs:+--epochs "$epochs"} >/dev/null
+        --deltas "$deltas" ${epochs:+--epochs "$epochs"} >/dev/null
     t1="$(date +%s%N)"
     echo "{\"wall\": $(((t1 - t0) / 1000000))e-3}" >"$work/python-$r.wall"
 }

@@ -6,13 +6,14 @@ the usual Python tools, and writes a metrics JSON with per-stage seconds:
 
     python pipeline_ref.py --data DIR --out metrics.json [--model cnn|svm]
                            [--split official|speakers] [--epochs 40]
-                           [--seed 0] [--threads 2]
+                           [--seed 0] [--threads 2] [--deltas 0]
 
 Stages, in the order of pipelines/fsdd.toml:
   decode     soundfile.read of every WAV (float32, 8 kHz mono).
   features   librosa.feature.mfcc(sr=8000, n_mfcc=13, n_fft=256,
              hop_length=80, n_mels=40): Slaney mels, power_to_db with
-             top_db 80, orthonormal DCT-II, centred frames.
+             top_db 80, orthonormal DCT-II, centred frames; with --deltas N
+             their librosa.feature.delta (width 9) of orders 1..N below.
   split      official: takes 0-4 are the test set; speakers: leave one
              speaker out, 6 folds. A stratified 10 % (official) or one
              training speaker (speakers, as val_fraction 0.2 of 5 speakers
@@ -69,11 +70,15 @@ def list_files(root: str) -> list[tuple[str, int, str, int]]:
     return out
 
 
-def mfcc_matrices(signals: list[np.ndarray]) -> list[np.ndarray]:
-    return [
-        librosa.feature.mfcc(y=y, sr=8000, n_mfcc=13, n_fft=256, hop_length=80, n_mels=40).astype(np.float32)
-        for y in signals
-    ]
+def mfcc_matrices(signals: list[np.ndarray], deltas: int) -> list[np.ndarray]:
+    """13 MFCCs, then their deltas up to order `deltas` (librosa.feature.delta,
+    width 9), stacked as rows: what `[features] deltas = N` computes."""
+    out = []
+    for y in signals:
+        m = librosa.feature.mfcc(y=y, sr=8000, n_mfcc=13, n_fft=256, hop_length=80, n_mels=40)
+        rows = [m] + [librosa.feature.delta(m, width=9, order=o) for o in range(1, deltas + 1)]
+        out.append(np.concatenate(rows).astype(np.float32))
+    return out
 
 
 def fit_length(m: np.ndarray, frames: int) -> np.ndarray:
@@ -209,6 +214,7 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--deltas", type=int, choices=[0, 1, 2], default=0, help="delta orders added to the MFCCs")
     args = p.parse_args()
 
     timings = {"imports": T_IMPORTS}
@@ -222,7 +228,7 @@ def main() -> None:
     log(f"decoded {len(files)} files in {timings['decode']:.2f} s")
 
     t0 = time.perf_counter()
-    mats = mfcc_matrices(signals)
+    mats = mfcc_matrices(signals, args.deltas)
     timings["features"] = time.perf_counter() - t0
     log(f"MFCCs in {timings['features']:.2f} s")
 
@@ -252,6 +258,7 @@ def main() -> None:
         "seed": args.seed,
         "threads": args.threads,
         "epochs": args.epochs if args.model == "cnn" else None,
+        "deltas": args.deltas,
         "folds": results,
         "accuracy_mean": float(np.mean(accs)),
         "accuracy_std": float(np.std(accs)),
