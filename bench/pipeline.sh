@@ -115,7 +115,7 @@ epochs_p = [h["seconds"] for p in p_runs for h in p["folds"][0]["history"]]
 rows = [
     ("decode + features", ct("features"), pt("decode", "features"), "Python: soundfile + librosa.feature.mfcc"),
     ("train + evaluate", ct("train_and_evaluate"), pt("normalize", "train", "evaluate"),
-     "standardise, pad, 40 epochs with a validation pass each, test"),
+     "standardise, pad, the epochs with a validation pass each, test"),
     ("  of which median epoch", med(epochs_c), med(epochs_p), "one training pass + one validation pass"),
     ("diagnostics", ct("diagnostics"), None, "Cochlea only: linear probe and the checks of the report"),
     ("report", ct("report"), None, "Cochlea only: report.html/md, predictions, model bundle"),
