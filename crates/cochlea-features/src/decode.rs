@@ -217,12 +217,21 @@ fn symphonia_error(path: &Path, stage: &str, err: SymphoniaError) -> Error {
     }
 }
 
-fn decode_mono(bytes: Vec<u8>, ext: Option<&str>, path: &Path) -> Result<Decoded, Error> {
+fn decode_mono(mut bytes: Vec<u8>, ext: Option<&str>, path: &Path) -> Result<Decoded, Error> {
     let byte_len = bytes.len();
     let malformed = |reason: String| Error::Malformed {
         path: path.to_path_buf(),
         reason,
     };
+    if let Some(n) = normalize_wave_channel_mask(&mut bytes) {
+        return Err(Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{n} channels in a WAVE_FORMAT_EXTENSIBLE file (at most \
+                 {MAX_POSITIONED_CHANNELS} positioned channels)"
+            ),
+        });
+    }
     let mss = MediaSourceStream::new(
         Box::new(Cursor::new(bytes)),
         MediaSourceStreamOptions::default(),
@@ -340,6 +349,60 @@ fn decode_mono(bytes: Vec<u8>, ext: Option<&str>, path: &Path) -> Result<Decoded
         channels: u16::try_from(channels).unwrap_or(u16::MAX),
         non_finite,
     })
+}
+
+/// Channels a WAVE_FORMAT_EXTENSIBLE mask can position (symphonia's limit).
+const MAX_POSITIONED_CHANNELS: u16 = 18;
+
+/// Before symphonia reads a WAVE_FORMAT_EXTENSIBLE header, replaces a channel
+/// mask whose bit count differs from the channel count by 0 (which symphonia
+/// reads as the first N standard positions). Returns the channel count when
+/// it is more than the mask can position.
+///
+/// symphonia-format-riff 0.6's `fix_wave_channel_mask` repairs such masks by
+/// shifting `1` by the number of missing channels and by the position above
+/// the mask's top bit: that overflows (a panic with overflow checks, a wrong
+/// mask and a refused file without) for a stereo file whose mask is
+/// `SPEAKER_ALL` (0x80000000) or for 32 and more channels. Positions do not
+/// matter here, since every channel is averaged into one.
+fn normalize_wave_channel_mask(bytes: &mut [u8]) -> Option<u16> {
+    // Ambisonic B-format sub-formats ({00000001,00000003}-0721-11d3-8644-
+    // c8c1ca000000) take no mask; every other one goes through the repair.
+    const AMBISONIC_TAIL: [u8; 12] = [
+        0x21, 0x07, 0xd3, 0x11, 0x86, 0x44, 0xc8, 0xc1, 0xca, 0x00, 0x00, 0x00,
+    ];
+    let u16_at =
+        |b: &[u8], at: usize| Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?));
+    let u32_at =
+        |b: &[u8], at: usize| Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?));
+    if bytes.get(0..4) != Some(b"RIFF") || bytes.get(8..12) != Some(b"WAVE") {
+        return None;
+    }
+    // Chunks follow "WAVE": id, little-endian size, body padded to even.
+    let mut at = 12usize;
+    while let Some(size) = u32_at(bytes, at + 4) {
+        let body = at + 8;
+        if bytes.get(at..at + 4) == Some(b"fmt ") {
+            let fmt = bytes.get_mut(body..body.checked_add(size as usize)?)?;
+            if u16_at(fmt, 0)? != 0xFFFE || fmt.len() < 40 {
+                return None;
+            }
+            let channels = u16_at(fmt, 2)?;
+            let mask = u32_at(fmt, 20)?;
+            if fmt.get(28..40)? == AMBISONIC_TAIL || mask.count_ones() == u32::from(channels) {
+                return None;
+            }
+            if channels > MAX_POSITIONED_CHANNELS {
+                return Some(channels);
+            }
+            fmt[20..24].copy_from_slice(&0u32.to_le_bytes());
+            return None;
+        }
+        at = body
+            .checked_add(size as usize)?
+            .checked_add(size as usize % 2)?;
+    }
+    None
 }
 
 /// Level statistics of a mono signal.
@@ -502,4 +565,66 @@ pub fn samples_hash(samples: &[f32]) -> u64 {
         h = (h ^ lane).wrapping_mul(K[1]).rotate_left(31);
     }
     h ^ (h >> 33)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A WAVE_FORMAT_EXTENSIBLE 16-bit PCM file with `channels` channels
+    /// (the same tone on each) and the given channel mask.
+    fn extensible(channels: u16, mask: u32) -> Vec<u8> {
+        let frames = 800usize;
+        let mut data = Vec::new();
+        for i in 0..frames {
+            let s = (8000.0 * (i as f32 * 0.2).sin()) as i16;
+            for _ in 0..channels {
+                data.extend_from_slice(&s.to_le_bytes());
+            }
+        }
+        let mut fmt = Vec::new();
+        fmt.extend_from_slice(&0xFFFEu16.to_le_bytes());
+        fmt.extend_from_slice(&channels.to_le_bytes());
+        fmt.extend_from_slice(&8000u32.to_le_bytes());
+        fmt.extend_from_slice(&(8000 * 2 * u32::from(channels)).to_le_bytes());
+        fmt.extend_from_slice(&(2 * channels).to_le_bytes());
+        fmt.extend_from_slice(&16u16.to_le_bytes());
+        fmt.extend_from_slice(&22u16.to_le_bytes());
+        fmt.extend_from_slice(&16u16.to_le_bytes());
+        fmt.extend_from_slice(&mask.to_le_bytes());
+        // KSDATAFORMAT_SUBTYPE_PCM
+        fmt.extend_from_slice(&[
+            0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38,
+            0x9b, 0x71,
+        ]);
+        let mut b = b"RIFF".to_vec();
+        b.extend_from_slice(&((4 + 8 + fmt.len() + 8 + data.len()) as u32).to_le_bytes());
+        b.extend_from_slice(b"WAVEfmt ");
+        b.extend_from_slice(&(fmt.len() as u32).to_le_bytes());
+        b.extend_from_slice(&fmt);
+        b.extend_from_slice(b"data");
+        b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        b.extend_from_slice(&data);
+        b
+    }
+
+    #[test]
+    fn extensible_masks_that_miss_the_channel_count_still_decode() {
+        let name = Path::new("x.wav");
+        // Stereo with SPEAKER_ALL (0x80000000), with no mask, with too many
+        // bits: all are the same two channels averaged.
+        for mask in [0x8000_0000, 0, 0b111, 0b11] {
+            let clip = decode_bytes(&extensible(2, mask), Some("wav"), 8000, name)
+                .unwrap_or_else(|e| panic!("mask {mask:#x}: {e}"));
+            assert_eq!(clip.info.channels, 2);
+            assert_eq!(clip.samples.len(), 800);
+            assert!((clip.samples[10] - (8000.0 * 2.0f32.sin()).trunc() / 32768.0).abs() < 1e-6);
+        }
+        // More channels than a mask can position is refused by name.
+        let err = decode_bytes(&extensible(40, 0), Some("wav"), 8000, name).unwrap_err();
+        assert!(
+            err.to_string().contains("40 channels in a WAVE_FORMAT_EXTENSIBLE"),
+            "{err}"
+        );
+    }
 }
