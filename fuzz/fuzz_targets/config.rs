@@ -1,0 +1,7 @@
+//! Arbitrary text through config parsing and validation.
+#![no_main]
+
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::config(data));
