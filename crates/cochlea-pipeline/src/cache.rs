@@ -7,6 +7,8 @@
 //! renamed into place.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use cochlea_features::{ClipInfo, FeatureMatrix};
 
@@ -18,6 +20,8 @@ const MAGIC: &[u8; 4] = b"CFC1";
 #[derive(Clone, Debug)]
 pub struct Cache {
     dir: PathBuf,
+    /// Set once a failed write has been reported: one warning per run.
+    warned: Arc<AtomicBool>,
 }
 
 impl Cache {
@@ -25,6 +29,7 @@ impl Cache {
     pub fn new(root: &Path, config_key: &str) -> Cache {
         Cache {
             dir: root.join(&config_key[..config_key.len().min(16)]),
+            warned: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -61,7 +66,15 @@ impl Cache {
         info: &ClipInfo,
         m: &FeatureMatrix,
     ) -> Result<(), crate::error::Error> {
-        atomic::write(&self.entry(content_hash), &encode_entry(info, m))
+        atomic::write_unsynced(&self.entry(content_hash), &encode_entry(info, m))
+    }
+
+    /// Reports a failed [`Cache::put`] on stderr, the first time only (a
+    /// full disk or read-only cache fails every entry alike).
+    pub fn warn_once(&self, e: &crate::error::Error) {
+        if !self.warned.swap(true, Ordering::Relaxed) {
+            eprintln!("warning: feature cache not written: {e}; features will be computed again");
+        }
     }
 }
 
