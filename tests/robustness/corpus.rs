@@ -194,11 +194,19 @@ pub fn write(dir: &Path) -> Vec<Case> {
         &wav_bytes(PCM, 1, 0, 16, &pcm16(&half), None),
         Reported,
     );
-    file(
-        b"absurd_rate.wav",
-        &wav_bytes(PCM, 1, 4_000_000_000, 16, &pcm16(&half), None),
-        Either,
-    );
+    // Rates no recorder writes; a prime one would make the resampler's FFT
+    // four billion samples long.
+    for (name, rate) in [
+        ("rate_4ghz.wav", 4_000_000_000u32),
+        ("rate_prime_near_u32_max.wav", 4_294_967_291),
+        ("rate_1hz.wav", 1),
+    ] {
+        file(
+            name.as_bytes(),
+            &wav_bytes(PCM, 1, rate, 16, &pcm16(&half), None),
+            Reported,
+        );
+    }
     file(
         b"text.wav",
         b"This is a text file that was given an audio extension.\n",
@@ -279,6 +287,23 @@ pub fn write(dir: &Path) -> Vec<Case> {
         b"extensible.wav",
         &wav_bytes(EXTENSIBLE, 2, sr, 16, &pcm16(&tone(sr, 2, 4000, 0.5)), None),
         Handled,
+    );
+    // A stereo mask of SPEAKER_ALL (0x80000000) and 40 channels: masks that
+    // do not match the channel count.
+    let mut speaker_all = wav_bytes(EXTENSIBLE, 2, sr, 16, &pcm16(&tone(sr, 2, 4000, 0.5)), None);
+    speaker_all[40..44].copy_from_slice(&0x8000_0000u32.to_le_bytes());
+    file(b"extensible_speaker_all.wav", &speaker_all, Handled);
+    file(
+        b"extensible_40_channels.wav",
+        &wav_bytes(
+            EXTENSIBLE,
+            40,
+            sr,
+            16,
+            &pcm16(&tone(sr, 40, 400, 0.5)),
+            None,
+        ),
+        Reported,
     );
     file(
         b"stereo.wav",

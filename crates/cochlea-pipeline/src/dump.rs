@@ -49,7 +49,7 @@ pub fn dump(
     ex: &Extractor,
     o: &DumpOptions<'_>,
 ) -> Result<(usize, usize), Error> {
-    std::fs::create_dir_all(o.out).map_err(|e| Error::io(o.out, e))?;
+    atomic::create_dir_all(o.out)?;
     let pb = crate::progress::bar(files.len() as u64, "features", o.quiet);
     let rows: Vec<Result<String, String>> = files
         .par_iter()

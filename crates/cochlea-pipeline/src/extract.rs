@@ -59,9 +59,11 @@ pub fn extract_one(
     if features.data.iter().any(|v| !v.is_finite()) {
         return Err(format!("{}: features are not finite", path.display()));
     }
-    if let Some(c) = cache {
+    if let Some(c) = cache
+        && let Err(e) = c.put(&content_hash, &clip.info, &features)
+    {
         // A cache that cannot be written only costs time later.
-        let _ = c.put(&content_hash, &clip.info, &features);
+        c.warn_once(&e);
     }
     Ok(Extracted {
         info: clip.info,
