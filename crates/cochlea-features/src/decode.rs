@@ -623,7 +623,8 @@ mod tests {
         // More channels than a mask can position is refused by name.
         let err = decode_bytes(&extensible(40, 0), Some("wav"), 8000, name).unwrap_err();
         assert!(
-            err.to_string().contains("40 channels in a WAVE_FORMAT_EXTENSIBLE"),
+            err.to_string()
+                .contains("40 channels in a WAVE_FORMAT_EXTENSIBLE"),
             "{err}"
         );
     }

@@ -65,7 +65,11 @@ pub enum Error {
 /// the first line says what went wrong.
 fn first_line(e: &tch::TchError) -> String {
     let text = e.to_string();
-    text.lines().next().unwrap_or_default().trim_end().to_string()
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .trim_end()
+        .to_string()
 }
 
 impl Error {
