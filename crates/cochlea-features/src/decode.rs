@@ -223,13 +223,10 @@ fn decode_mono(mut bytes: Vec<u8>, ext: Option<&str>, path: &Path) -> Result<Dec
         path: path.to_path_buf(),
         reason,
     };
-    if let Some(n) = normalize_wave_channel_mask(&mut bytes) {
+    if let Err(reason) = prepare_wave_header(&mut bytes) {
         return Err(Error::Unsupported {
             path: path.to_path_buf(),
-            reason: format!(
-                "{n} channels in a WAVE_FORMAT_EXTENSIBLE file (at most \
-                 {MAX_POSITIONED_CHANNELS} positioned channels)"
-            ),
+            reason,
         });
     }
     let mss = MediaSourceStream::new(
@@ -354,18 +351,24 @@ fn decode_mono(mut bytes: Vec<u8>, ext: Option<&str>, path: &Path) -> Result<Dec
 /// Channels a WAVE_FORMAT_EXTENSIBLE mask can position (symphonia's limit).
 const MAX_POSITIONED_CHANNELS: u16 = 18;
 
-/// Before symphonia reads a WAVE_FORMAT_EXTENSIBLE header, replaces a channel
-/// mask whose bit count differs from the channel count by 0 (which symphonia
-/// reads as the first N standard positions). Returns the channel count when
-/// it is more than the mask can position.
+/// Channels symphonia maps for a plain PCM or float WAV.
+const MAX_WAVE_CHANNELS: u16 = 26;
+
+/// Settles, before symphonia reads a WAV header, the header fields that
+/// symphonia-format-riff 0.6 mishandles; `Err` is why the file is refused.
 ///
-/// symphonia-format-riff 0.6's `fix_wave_channel_mask` repairs such masks by
-/// shifting `1` by the number of missing channels and by the position above
-/// the mask's top bit: that overflows (a panic with overflow checks, a wrong
-/// mask and a refused file without) for a stereo file whose mask is
-/// `SPEAKER_ALL` (0x80000000) or for 32 and more channels. Positions do not
-/// matter here, since every channel is averaged into one.
-fn normalize_wave_channel_mask(bytes: &mut [u8]) -> Option<u16> {
+/// - Plain PCM: `read_pcm_fmt` multiplies the channel count by the sample
+///   size in 16 bits (overflow from 16384 channels: a panic with overflow
+///   checks) before refusing more than 26 channels; those are refused here.
+/// - WAVE_FORMAT_EXTENSIBLE: `fix_wave_channel_mask` repairs a mask whose
+///   bit count differs from the channel count by shifting `1` by the number
+///   of missing channels and by the position above the mask's top bit. That
+///   overflows (a panic with overflow checks, a wrong mask and a refused file
+///   without) for a stereo file whose mask is `SPEAKER_ALL` (0x80000000) or
+///   for 32 and more channels. Such a mask is set to 0 in our copy, which
+///   symphonia reads as the first N standard positions; positions do not
+///   matter here, since every channel is averaged into one.
+fn prepare_wave_header(bytes: &mut [u8]) -> Result<(), String> {
     // Ambisonic B-format sub-formats ({00000001,00000003}-0721-11d3-8644-
     // c8c1ca000000) take no mask; every other one goes through the repair.
     const AMBISONIC_TAIL: [u8; 12] = [
@@ -376,33 +379,48 @@ fn normalize_wave_channel_mask(bytes: &mut [u8]) -> Option<u16> {
     let u32_at =
         |b: &[u8], at: usize| Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?));
     if bytes.get(0..4) != Some(b"RIFF") || bytes.get(8..12) != Some(b"WAVE") {
-        return None;
+        return Ok(());
     }
     // Chunks follow "WAVE": id, little-endian size, body padded to even.
     let mut at = 12usize;
     while let Some(size) = u32_at(bytes, at + 4) {
         let body = at + 8;
-        if bytes.get(at..at + 4) == Some(b"fmt ") {
-            let fmt = bytes.get_mut(body..body.checked_add(size as usize)?)?;
-            if u16_at(fmt, 0)? != 0xFFFE || fmt.len() < 40 {
-                return None;
+        let end = body.checked_add(size as usize);
+        if bytes.get(at..at + 4) != Some(b"fmt ") {
+            match end.and_then(|e| e.checked_add(size as usize % 2)) {
+                Some(next) => at = next,
+                None => return Ok(()),
             }
-            let channels = u16_at(fmt, 2)?;
-            let mask = u32_at(fmt, 20)?;
-            if fmt.get(28..40)? == AMBISONIC_TAIL || mask.count_ones() == u32::from(channels) {
-                return None;
-            }
-            if channels > MAX_POSITIONED_CHANNELS {
-                return Some(channels);
-            }
-            fmt[20..24].copy_from_slice(&0u32.to_le_bytes());
-            return None;
+            continue;
         }
-        at = body
-            .checked_add(size as usize)?
-            .checked_add(size as usize % 2)?;
+        // A fmt chunk cut short is symphonia's to report.
+        let Some(fmt) = end.and_then(|e| bytes.get_mut(body..e)) else {
+            return Ok(());
+        };
+        let (Some(tag), Some(channels)) = (u16_at(fmt, 0), u16_at(fmt, 2)) else {
+            return Ok(());
+        };
+        if tag == 1 && channels > MAX_WAVE_CHANNELS {
+            return Err(format!(
+                "{channels} channels in a WAV file (at most {MAX_WAVE_CHANNELS})"
+            ));
+        }
+        let (Some(mask), Some(guid)) = (u32_at(fmt, 20), fmt.get(28..40)) else {
+            return Ok(());
+        };
+        if tag != 0xFFFE || guid == AMBISONIC_TAIL || mask.count_ones() == u32::from(channels) {
+            return Ok(());
+        }
+        if channels > MAX_POSITIONED_CHANNELS {
+            return Err(format!(
+                "{channels} channels in a WAVE_FORMAT_EXTENSIBLE file (at most \
+                 {MAX_POSITIONED_CHANNELS} positioned channels)"
+            ));
+        }
+        fmt[20..24].copy_from_slice(&0u32.to_le_bytes());
+        return Ok(());
     }
-    None
+    Ok(())
 }
 
 /// Level statistics of a mono signal.
@@ -625,6 +643,15 @@ mod tests {
         assert!(
             err.to_string()
                 .contains("40 channels in a WAVE_FORMAT_EXTENSIBLE"),
+            "{err}"
+        );
+        // So are more channels than a plain PCM file can have.
+        let mut pcm = extensible(2, 0b11);
+        pcm[20..22].copy_from_slice(&1u16.to_le_bytes());
+        pcm[22..24].copy_from_slice(&40_000u16.to_le_bytes());
+        let err = decode_bytes(&pcm, Some("wav"), 8000, name).unwrap_err();
+        assert!(
+            err.to_string().contains("40000 channels in a WAV file"),
             "{err}"
         );
     }
