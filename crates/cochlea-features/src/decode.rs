@@ -223,7 +223,7 @@ fn decode_mono(mut bytes: Vec<u8>, ext: Option<&str>, path: &Path) -> Result<Dec
         path: path.to_path_buf(),
         reason,
     };
-    if let Err(reason) = prepare_wave_header(&mut bytes) {
+    if let Err(reason) = prepare_wave_headers(&mut bytes) {
         return Err(Error::Unsupported {
             path: path.to_path_buf(),
             reason,
@@ -354,8 +354,24 @@ const MAX_POSITIONED_CHANNELS: u16 = 18;
 /// Channels symphonia maps for a plain PCM or float WAV.
 const MAX_WAVE_CHANNELS: u16 = 26;
 
-/// Settles, before symphonia reads a WAV header, the header fields that
-/// symphonia-format-riff 0.6 mishandles; `Err` is why the file is refused.
+/// [`prepare_wave_header`] for every RIFF/WAVE header in the buffer:
+/// symphonia's probe finds one after junk or metadata too, not only at the
+/// first byte.
+fn prepare_wave_headers(bytes: &mut [u8]) -> Result<(), String> {
+    let mut from = 0;
+    while let Some(i) = bytes[from..]
+        .windows(12)
+        .position(|w| w[0..4] == *b"RIFF" && w[8..12] == *b"WAVE")
+    {
+        prepare_wave_header(&mut bytes[from + i..])?;
+        from += i + 4;
+    }
+    Ok(())
+}
+
+/// Settles, before symphonia reads the WAV header at the start of `bytes`,
+/// the header fields that symphonia-format-riff 0.6 mishandles; `Err` is
+/// why the file is refused.
 ///
 /// - Plain PCM: `read_pcm_fmt` multiplies the channel count by the sample
 ///   size in 16 bits (overflow from 16384 channels: a panic with overflow
@@ -654,5 +670,10 @@ mod tests {
             err.to_string().contains("40000 channels in a WAV file"),
             "{err}"
         );
+        // Also after junk, where symphonia's probe finds the header too.
+        let mut junk = b"junk before".to_vec();
+        junk.extend_from_slice(&pcm);
+        let err = decode_bytes(&junk, None, 8000, name).unwrap_err();
+        assert!(err.to_string().contains("40000 channels"), "{err}");
     }
 }
