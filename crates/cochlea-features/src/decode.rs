@@ -12,6 +12,7 @@
 //! file whose samples reach [`MAX_PEAK`]. Sample rates outside
 //! [`SOURCE_RATES`] are refused.
 
+use std::borrow::Cow;
 use std::fs;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -79,23 +80,25 @@ pub fn decode_file(path: &Path, target_sr: u32) -> Result<Clip, Error> {
         source,
     })?;
     let ext = path.extension().and_then(|e| e.to_str());
-    decode_source(bytes, ext, target_sr, path)
+    decode_source(Cow::Owned(bytes), ext, target_sr, path)
 }
 
 /// Decode audio held in memory, as if read from `name` (used in errors and
 /// [`ClipInfo::path`]). `hint_ext` is a file extension that helps pick the
 /// container reader ("wav", "flac", ...); content is probed either way.
+/// The bytes are read in place, and copied only when a WAV channel mask must
+/// be settled before symphonia reads it.
 pub fn decode_bytes(
     bytes: &[u8],
     hint_ext: Option<&str>,
     target_sr: u32,
     name: &Path,
 ) -> Result<Clip, Error> {
-    decode_source(bytes.to_vec(), hint_ext, target_sr, name)
+    decode_source(Cow::Borrowed(bytes), hint_ext, target_sr, name)
 }
 
 fn decode_source(
-    bytes: Vec<u8>,
+    bytes: Cow<'_, [u8]>,
     ext: Option<&str>,
     target_sr: u32,
     path: &Path,
@@ -217,17 +220,21 @@ fn symphonia_error(path: &Path, stage: &str, err: SymphoniaError) -> Error {
     }
 }
 
-fn decode_mono(mut bytes: Vec<u8>, ext: Option<&str>, path: &Path) -> Result<Decoded, Error> {
+fn decode_mono(mut bytes: Cow<'_, [u8]>, ext: Option<&str>, path: &Path) -> Result<Decoded, Error> {
     let byte_len = bytes.len();
     let malformed = |reason: String| Error::Malformed {
         path: path.to_path_buf(),
         reason,
     };
-    if let Err(reason) = prepare_wave_headers(&mut bytes) {
-        return Err(Error::Unsupported {
-            path: path.to_path_buf(),
-            reason,
-        });
+    let masks = wave_masks_to_clear(&bytes).map_err(|reason| Error::Unsupported {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    if !masks.is_empty() {
+        let b = bytes.to_mut();
+        for at in masks {
+            b[at..at + 4].fill(0);
+        }
     }
     let mss = MediaSourceStream::new(
         Box::new(Cursor::new(bytes)),
@@ -354,24 +361,25 @@ const MAX_POSITIONED_CHANNELS: u16 = 18;
 /// Channels symphonia maps for a plain PCM or float WAV.
 const MAX_WAVE_CHANNELS: u16 = 26;
 
-/// [`prepare_wave_header`] for every RIFF/WAVE header in the buffer:
+/// [`wave_mask_to_clear`] for every RIFF/WAVE header in the buffer:
 /// symphonia's probe finds one after junk or metadata too, not only at the
-/// first byte.
-fn prepare_wave_headers(bytes: &mut [u8]) -> Result<(), String> {
+/// first byte. Returns the offsets of the masks to set to 0.
+fn wave_masks_to_clear(bytes: &[u8]) -> Result<Vec<usize>, String> {
+    let mut masks = Vec::new();
     let mut from = 0;
     while let Some(i) = bytes[from..]
         .windows(12)
         .position(|w| w[0..4] == *b"RIFF" && w[8..12] == *b"WAVE")
     {
-        prepare_wave_header(&mut bytes[from + i..])?;
+        masks.extend(wave_mask_to_clear(&bytes[from + i..])?.map(|at| from + i + at));
         from += i + 4;
     }
-    Ok(())
+    Ok(masks)
 }
 
 /// Settles, before symphonia reads the WAV header at the start of `bytes`,
-/// the header fields that symphonia-format-riff 0.6 mishandles; `Err` is
-/// why the file is refused.
+/// the header fields that symphonia-format-riff 0.6 mishandles: `Err` is
+/// why the file is refused, `Some` the offset of a channel mask to set to 0.
 ///
 /// - Plain PCM: `read_pcm_fmt` multiplies the channel count by the sample
 ///   size in 16 bits (overflow from 16384 channels: a panic with overflow
@@ -381,10 +389,10 @@ fn prepare_wave_headers(bytes: &mut [u8]) -> Result<(), String> {
 ///   of missing channels and by the position above the mask's top bit. That
 ///   overflows (a panic with overflow checks, a wrong mask and a refused file
 ///   without) for a stereo file whose mask is `SPEAKER_ALL` (0x80000000) or
-///   for 32 and more channels. Such a mask is set to 0 in our copy, which
+///   for 32 and more channels. Such a mask is set to 0 in a copy, which
 ///   symphonia reads as the first N standard positions; positions do not
 ///   matter here, since every channel is averaged into one.
-fn prepare_wave_header(bytes: &mut [u8]) -> Result<(), String> {
+fn wave_mask_to_clear(bytes: &[u8]) -> Result<Option<usize>, String> {
     // Ambisonic B-format sub-formats ({00000001,00000003}-0721-11d3-8644-
     // c8c1ca000000) take no mask; every other one goes through the repair.
     const AMBISONIC_TAIL: [u8; 12] = [
@@ -395,7 +403,7 @@ fn prepare_wave_header(bytes: &mut [u8]) -> Result<(), String> {
     let u32_at =
         |b: &[u8], at: usize| Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?));
     if bytes.get(0..4) != Some(b"RIFF") || bytes.get(8..12) != Some(b"WAVE") {
-        return Ok(());
+        return Ok(None);
     }
     // Chunks follow "WAVE": id, little-endian size, body padded to even.
     let mut at = 12usize;
@@ -405,16 +413,16 @@ fn prepare_wave_header(bytes: &mut [u8]) -> Result<(), String> {
         if bytes.get(at..at + 4) != Some(b"fmt ") {
             match end.and_then(|e| e.checked_add(size as usize % 2)) {
                 Some(next) => at = next,
-                None => return Ok(()),
+                None => return Ok(None),
             }
             continue;
         }
         // A fmt chunk cut short is symphonia's to report.
-        let Some(fmt) = end.and_then(|e| bytes.get_mut(body..e)) else {
-            return Ok(());
+        let Some(fmt) = end.and_then(|e| bytes.get(body..e)) else {
+            return Ok(None);
         };
         let (Some(tag), Some(channels)) = (u16_at(fmt, 0), u16_at(fmt, 2)) else {
-            return Ok(());
+            return Ok(None);
         };
         if tag == 1 && channels > MAX_WAVE_CHANNELS {
             return Err(format!(
@@ -422,10 +430,10 @@ fn prepare_wave_header(bytes: &mut [u8]) -> Result<(), String> {
             ));
         }
         let (Some(mask), Some(guid)) = (u32_at(fmt, 20), fmt.get(28..40)) else {
-            return Ok(());
+            return Ok(None);
         };
         if tag != 0xFFFE || guid == AMBISONIC_TAIL || mask.count_ones() == u32::from(channels) {
-            return Ok(());
+            return Ok(None);
         }
         if channels > MAX_POSITIONED_CHANNELS {
             return Err(format!(
@@ -433,10 +441,9 @@ fn prepare_wave_header(bytes: &mut [u8]) -> Result<(), String> {
                  {MAX_POSITIONED_CHANNELS} positioned channels)"
             ));
         }
-        fmt[20..24].copy_from_slice(&0u32.to_le_bytes());
-        return Ok(());
+        return Ok(Some(body + 20));
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Level statistics of a mono signal.

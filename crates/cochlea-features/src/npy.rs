@@ -43,14 +43,6 @@ pub fn write_npy_f32(path: &Path, shape: &[usize], data: &[f32]) -> Result<(), E
     header.push('\n');
     let header_len = u16::try_from(header.len()).map_err(|_| npy_err("header too long".into()))?;
 
-    let mut bytes = Vec::with_capacity(MAGIC.len() + 4 + header.len() + 4 * data.len());
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&[1, 0]);
-    bytes.extend_from_slice(&header_len.to_le_bytes());
-    bytes.extend_from_slice(header.as_bytes());
-    for v in data {
-        bytes.extend_from_slice(&v.to_le_bytes());
-    }
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -60,7 +52,18 @@ pub fn write_npy_f32(path: &Path, shape: &[usize], data: &[f32]) -> Result<(), E
         _ => Path::new("."),
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    tmp.write_all(&bytes).map_err(io)?;
+    // Streamed through a buffer: an hour of features is tens of megabytes,
+    // which need not be held twice.
+    let mut out = std::io::BufWriter::new(tmp.as_file_mut());
+    out.write_all(MAGIC).map_err(io)?;
+    out.write_all(&[1, 0]).map_err(io)?;
+    out.write_all(&header_len.to_le_bytes()).map_err(io)?;
+    out.write_all(header.as_bytes()).map_err(io)?;
+    for v in data {
+        out.write_all(&v.to_le_bytes()).map_err(io)?;
+    }
+    out.flush().map_err(io)?;
+    drop(out);
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
 }
