@@ -55,6 +55,9 @@ pub fn extract_one(
     let ext = path.extension().and_then(|e| e.to_str());
     let clip =
         decode::decode_bytes(&bytes, ext, ex.sample_rate(), path).map_err(|e| e.to_string())?;
+    // The file is not needed any more: a long one should not be held through
+    // feature extraction as well.
+    drop(bytes);
     let features = ex.compute(&clip.samples);
     if features.data.iter().any(|v| !v.is_finite()) {
         return Err(format!("{}: features are not finite", path.display()));
