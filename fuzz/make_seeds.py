@@ -12,6 +12,7 @@ Run from anywhere: python3 fuzz/make_seeds.py
 """
 
 import math
+import re
 import shutil
 import struct
 from pathlib import Path
@@ -139,6 +140,20 @@ def main():
     (seeds / "every_section.toml").write_text(EVERY_SECTION)
     for p in sorted(seeds.iterdir()):
         print(p.relative_to(ROOT), p.stat().st_size)
+
+    # libFuzzer dictionary for the config target: section headers, keys and
+    # quoted words of the seeds, so mutations produce TOML the parser accepts.
+    tokens = set()
+    for p in seeds.iterdir():
+        for line in p.read_text().splitlines():
+            line = line.split("#")[0].strip()
+            tokens.update(re.findall(r"^\[[a-z_]+\]", line))
+            tokens.update(re.findall(r"\b([a-z_]+)\s*=", line))
+            tokens.update(re.findall(r'"[a-z0-9_-]+"', line))
+    lines = ["# made by make_seeds.py from seeds/config"]
+    lines += ['"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"' for t in sorted(tokens)]
+    (FUZZ / "config.dict").write_text("\n".join(lines) + "\n")
+    print("fuzz/config.dict", len(tokens), "tokens")
     for p in sorted((FUZZ / "seeds" / "decode_features").iterdir()):
         print(p.relative_to(ROOT), p.stat().st_size)
 
