@@ -417,8 +417,9 @@ fn wave_mask_to_clear(bytes: &[u8]) -> Result<Option<usize>, String> {
             }
             continue;
         }
-        // A fmt chunk cut short is symphonia's to report.
-        let Some(fmt) = end.and_then(|e| bytes.get(body..e)) else {
+        // A fmt chunk whose declared size runs past the end of the file is
+        // still read field by field by symphonia: settle what is there.
+        let Some(fmt) = bytes.get(body..end.unwrap_or(usize::MAX).min(bytes.len())) else {
             return Ok(None);
         };
         let (Some(tag), Some(channels)) = (u16_at(fmt, 0), u16_at(fmt, 2)) else {
@@ -682,5 +683,12 @@ mod tests {
         junk.extend_from_slice(&pcm);
         let err = decode_bytes(&junk, None, 8000, name).unwrap_err();
         assert!(err.to_string().contains("40000 channels"), "{err}");
+        // And when the fmt chunk declares more bytes than the file holds:
+        // symphonia still reads the fields that are there (a fuzz input).
+        let mut long = extensible(65, 0b1);
+        long[16..20].copy_from_slice(&187u32.to_le_bytes());
+        long.truncate(70);
+        let err = decode_bytes(&long, Some("wav"), 8000, name).unwrap_err();
+        assert!(err.to_string().contains("65 channels"), "{err}");
     }
 }
