@@ -5,6 +5,10 @@
 //! symphonia demuxes and decodes; channels are averaged (`librosa.to_mono`);
 //! NaN and infinite samples become 0.0 and are counted; a clip at another
 //! rate goes through the band-limited resampler in [`crate::resample`].
+//! Each packet is downmixed, measured and resampled as it is decoded, and a
+//! file above [`STREAM_ABOVE`] bytes is read as decoding goes, so a long
+//! recording costs its output samples in memory, not its file or its
+//! samples at the source rate.
 //! Damaged files are errors, never panics: a WAV or FLAC file cut short of the
 //! length its header declares is reported as truncated rather than silently
 //! shortened, a packet that fails to decode fails the file (a training
@@ -14,7 +18,7 @@
 
 use std::borrow::Cow;
 use std::fs;
-use std::io::Cursor;
+use std::io::{Cursor, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -74,14 +78,46 @@ pub struct ClipInfo {
 
 /// Decode the file at `path` to mono at `target_sr` Hz.
 pub fn decode_file(path: &Path, target_sr: u32) -> Result<Clip, Error> {
-    // Whole-file reads: clips are small, and one read beats many buffered ones.
-    let bytes = fs::read(path).map_err(|source| Error::Io {
+    let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
     let ext = path.extension().and_then(|e| e.to_str());
+    let len = fs::metadata(path).map_err(io)?.len();
+    if len > STREAM_ABOVE {
+        // Read from the file as decoding goes: the bytes of a long recording
+        // are never held. Its WAV headers are settled on the bytes symphonia's
+        // probe can reach; a header that needs a change goes the other way.
+        let mut file = fs::File::open(path).map_err(io)?;
+        let mut head = Vec::new();
+        (&mut file)
+            .take(PROBE_REACH)
+            .read_to_end(&mut head)
+            .map_err(io)?;
+        let settled = wave_masks_to_clear(&head).map_err(|reason| Error::Unsupported {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+        if settled.is_empty() {
+            file.rewind().map_err(io)?;
+            let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
+            return decode_stream(mss, len, ext, target_sr, path);
+        }
+    }
+    // Whole-file reads: clips are small, and one read beats many buffered ones.
+    let bytes = fs::read(path).map_err(io)?;
     decode_source(Cow::Owned(bytes), ext, target_sr, path)
 }
+
+/// Files larger than this are decoded from the file as it is read rather
+/// than from a copy in memory (16 MiB: 17 minutes of 8 kHz 16-bit mono,
+/// 95 s of 44.1 kHz 16-bit stereo).
+pub const STREAM_ABOVE: u64 = 16 << 20;
+
+/// Bytes from the start of a file within which symphonia's probe looks for
+/// a container's first header (its 1 MB search depth), plus room for that
+/// header's chunks.
+const PROBE_REACH: u64 = (1 << 20) + (64 << 10);
 
 /// Decode audio held in memory, as if read from `name` (used in errors and
 /// [`ClipInfo::path`]). `hint_ext` is a file extension that helps pick the
@@ -98,7 +134,41 @@ pub fn decode_bytes(
 }
 
 fn decode_source(
-    bytes: Cow<'_, [u8]>,
+    mut bytes: Cow<'_, [u8]>,
+    ext: Option<&str>,
+    target_sr: u32,
+    path: &Path,
+) -> Result<Clip, Error> {
+    if bytes.is_empty() {
+        return Err(Error::Malformed {
+            path: path.to_path_buf(),
+            reason: "the file is empty (0 bytes)".into(),
+        });
+    }
+    let masks = wave_masks_to_clear(&bytes).map_err(|reason| Error::Unsupported {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    if !masks.is_empty() {
+        let b = bytes.to_mut();
+        for at in masks {
+            b[at..at + 4].fill(0);
+        }
+    }
+    let byte_len = bytes.len() as u64;
+    let mss = MediaSourceStream::new(
+        Box::new(Cursor::new(bytes)),
+        MediaSourceStreamOptions::default(),
+    );
+    decode_stream(mss, byte_len, ext, target_sr, path)
+}
+
+/// Decodes `mss` (`byte_len` bytes) packet by packet: each packet is mixed
+/// to mono, measured and resampled at once, so only the output is ever held
+/// whole.
+fn decode_stream(
+    mss: MediaSourceStream<'_>,
+    byte_len: u64,
     ext: Option<&str>,
     target_sr: u32,
     path: &Path,
@@ -111,25 +181,25 @@ fn decode_source(
             reason: "the requested sample rate is 0 Hz".into(),
         });
     }
-    if bytes.is_empty() {
+    if byte_len == 0 {
         return Err(Error::Malformed {
             path: path.to_path_buf(),
             reason: "the file is empty (0 bytes)".into(),
         });
     }
-    let decoded = decode_mono(bytes, ext, path)?;
     let Decoded {
-        mono,
+        samples,
         source_rate,
+        source_frames,
         channels,
         non_finite,
-    } = decoded;
-    if mono.is_empty() {
+        stats,
+    } = decode_mono(mss, byte_len, ext, target_sr, path)?;
+    if source_frames == 0 {
         return Err(Error::Empty {
             path: path.to_path_buf(),
         });
     }
-    let stats = Levels::of(&mono, source_rate);
     if stats.peak > MAX_PEAK {
         return Err(Error::Malformed {
             path: path.to_path_buf(),
@@ -139,17 +209,6 @@ fn decode_source(
             ),
         });
     }
-    let source_frames = mono.len() as u64;
-    let samples = if source_rate == target_sr {
-        mono
-    } else {
-        resample::resample(&mono, source_rate, target_sr).map_err(|reason| Error::Resample {
-            path: path.to_path_buf(),
-            from: source_rate,
-            to: target_sr,
-            reason,
-        })?
-    };
     let info = ClipInfo {
         path: path.to_path_buf(),
         source_sample_rate: source_rate,
@@ -168,26 +227,6 @@ fn decode_source(
         sample_rate: target_sr,
         info,
     })
-}
-
-/// Largest sample magnitude accepted. Integer formats stay within 1.0, and
-/// float files a little above it when mastered hot; values a million times
-/// full scale are garbage (and from about 1e12 on, the f32 power spectrum and
-/// mel sums of feature extraction overflow to infinity).
-pub const MAX_PEAK: f32 = 1e6;
-
-/// Sample rates a file may have, in Hz. Real recorders write 4 kHz to
-/// 768 kHz (bat detectors up to about 1 MHz); a header outside this range is
-/// damaged, and resampling from it could not be done in bounded memory: the
-/// resampler's FFT spans `rate / gcd(rate, target)` samples, four billion for
-/// a prime rate near `u32::MAX`.
-pub const SOURCE_RATES: std::ops::RangeInclusive<u32> = 100..=1_000_000;
-
-struct Decoded {
-    mono: Vec<f32>,
-    source_rate: u32,
-    channels: u16,
-    non_finite: u64,
 }
 
 /// Map a symphonia error to ours, naming the file.
@@ -220,26 +259,41 @@ fn symphonia_error(path: &Path, stage: &str, err: SymphoniaError) -> Error {
     }
 }
 
-fn decode_mono(mut bytes: Cow<'_, [u8]>, ext: Option<&str>, path: &Path) -> Result<Decoded, Error> {
-    let byte_len = bytes.len();
+/// Largest sample magnitude accepted. Integer formats stay within 1.0, and
+/// float files a little above it when mastered hot; values a million times
+/// full scale are garbage (and from about 1e12 on, the f32 power spectrum and
+/// mel sums of feature extraction overflow to infinity).
+pub const MAX_PEAK: f32 = 1e6;
+
+/// Sample rates a file may have, in Hz. Real recorders write 4 kHz to
+/// 768 kHz (bat detectors up to about 1 MHz); a header outside this range is
+/// damaged, and resampling from it could not be done in bounded memory: the
+/// resampler's FFT spans `rate / gcd(rate, target)` samples, four billion for
+/// a prime rate near `u32::MAX`.
+pub const SOURCE_RATES: std::ops::RangeInclusive<u32> = 100..=1_000_000;
+
+struct Decoded {
+    /// Mono at the requested rate.
+    samples: Vec<f32>,
+    source_rate: u32,
+    /// Mono frames at the source rate.
+    source_frames: u64,
+    channels: u16,
+    non_finite: u64,
+    stats: Levels,
+}
+
+fn decode_mono(
+    mss: MediaSourceStream<'_>,
+    byte_len: u64,
+    ext: Option<&str>,
+    target_sr: u32,
+    path: &Path,
+) -> Result<Decoded, Error> {
     let malformed = |reason: String| Error::Malformed {
         path: path.to_path_buf(),
         reason,
     };
-    let masks = wave_masks_to_clear(&bytes).map_err(|reason| Error::Unsupported {
-        path: path.to_path_buf(),
-        reason,
-    })?;
-    if !masks.is_empty() {
-        let b = bytes.to_mut();
-        for at in masks {
-            b[at..at + 4].fill(0);
-        }
-    }
-    let mss = MediaSourceStream::new(
-        Box::new(Cursor::new(bytes)),
-        MediaSourceStreamOptions::default(),
-    );
     let mut hint = Hint::new();
     if let Some(ext) = ext {
         hint.with_extension(ext);
@@ -284,12 +338,15 @@ fn decode_mono(mut bytes: Cow<'_, [u8]>, ext: Option<&str>, path: &Path) -> Resu
 
     // Reserve what the header declares, but no more than the file could
     // hold (a damaged header may claim billions of frames).
-    let plausible = (4 * byte_len as u64).min(1 << 26);
-    let mut mono: Vec<f32> =
-        Vec::with_capacity(declared_frames.unwrap_or(0).min(plausible) as usize);
+    let plausible = (4 * byte_len).min(1 << 26);
+    let reserve = declared_frames.unwrap_or(0).min(plausible) as usize;
+    let mut piece: Vec<f32> = Vec::new();
     let mut interleaved: Vec<f32> = Vec::new();
     let mut channels: Option<usize> = params.channels.as_ref().map(|c| c.count());
-    let mut rate: Option<u32> = params.sample_rate;
+    let mut rate: Option<u32> = params.sample_rate.filter(|&r| r > 0);
+    // Resampler, level statistics and source rate, from the first packet.
+    let mut state: Option<(resample::Stream, LevelsAcc, u32)> = None;
+    let mut source_frames = 0u64;
     let mut non_finite = 0u64;
     loop {
         let packet = match format.next_packet() {
@@ -312,7 +369,7 @@ fn decode_mono(mut bytes: Cow<'_, [u8]>, ext: Option<&str>, path: &Path) -> Resu
             return Err(malformed("a packet has no channels".into()));
         }
         match channels {
-            Some(c) if c != n_ch && !mono.is_empty() => {
+            Some(c) if c != n_ch && source_frames > 0 => {
                 return Err(malformed(format!(
                     "channel count changes from {c} to {n_ch}"
                 )));
@@ -320,39 +377,82 @@ fn decode_mono(mut bytes: Cow<'_, [u8]>, ext: Option<&str>, path: &Path) -> Resu
             _ => channels = Some(n_ch),
         }
         if rate.is_none() {
-            rate = Some(spec.rate());
+            rate = Some(spec.rate()).filter(|&r| r > 0);
         }
-        append_mono(&buf, n_ch, &mut mono, &mut interleaved, &mut non_finite);
+        let (stream, levels, from) = match &mut state {
+            Some(st) => st,
+            None => {
+                // The first packet: the rate is known now or never.
+                let from = check_rate(rate, path)?;
+                let mut s = resample::Stream::new(from, target_sr)
+                    .map_err(|reason| resample_error(path, from, target_sr, reason))?;
+                s.reserve(s.output_len_for(reserve));
+                state.insert((s, LevelsAcc::new(from), from))
+            }
+        };
+        piece.clear();
+        append_mono(&buf, n_ch, &mut piece, &mut interleaved, &mut non_finite);
+        source_frames += piece.len() as u64;
+        levels.push(&piece);
+        stream
+            .push(&piece)
+            .map_err(|reason| resample_error(path, *from, target_sr, reason))?;
     }
-    let source_rate = rate
-        .filter(|&r| r > 0)
-        .ok_or_else(|| malformed("no sample rate in the header".into()))?;
-    if !SOURCE_RATES.contains(&source_rate) {
+    let source_rate = check_rate(rate, path)?;
+    let channels = channels.unwrap_or(1);
+    if let Some(declared) = declared_frames
+        && exact_length
+        && source_frames < declared
+    {
+        return Err(malformed(format!(
+            "truncated: the header declares {declared} frames, the file holds {source_frames}"
+        )));
+    }
+    let (samples, stats) = match state {
+        Some((stream, levels, _)) => (
+            stream
+                .finish()
+                .map_err(|reason| resample_error(path, source_rate, target_sr, reason))?,
+            levels.finish(),
+        ),
+        None => (Vec::new(), LevelsAcc::new(source_rate).finish()),
+    };
+    Ok(Decoded {
+        samples,
+        source_rate,
+        source_frames,
+        channels: u16::try_from(channels).unwrap_or(u16::MAX),
+        non_finite,
+        stats,
+    })
+}
+
+fn resample_error(path: &Path, from: u32, to: u32, reason: String) -> Error {
+    Error::Resample {
+        path: path.to_path_buf(),
+        from,
+        to,
+        reason,
+    }
+}
+
+/// The source rate, if there is one and it is in [`SOURCE_RATES`].
+fn check_rate(rate: Option<u32>, path: &Path) -> Result<u32, Error> {
+    let rate = rate.ok_or_else(|| Error::Malformed {
+        path: path.to_path_buf(),
+        reason: "no sample rate in the header".into(),
+    })?;
+    if !SOURCE_RATES.contains(&rate) {
         return Err(Error::Unsupported {
             path: path.to_path_buf(),
             reason: format!(
-                "a sample rate of {source_rate} Hz (supported: {} Hz to {} Hz)",
+                "a sample rate of {rate} Hz (supported: {} Hz to {} Hz)",
                 SOURCE_RATES.start(),
                 SOURCE_RATES.end()
             ),
         });
     }
-    let channels = channels.unwrap_or(1);
-    if let Some(declared) = declared_frames
-        && exact_length
-        && (mono.len() as u64) < declared
-    {
-        return Err(malformed(format!(
-            "truncated: the header declares {declared} frames, the file holds {}",
-            mono.len()
-        )));
-    }
-    Ok(Decoded {
-        mono,
-        source_rate,
-        channels: u16::try_from(channels).unwrap_or(u16::MAX),
-        non_finite,
-    })
+    Ok(rate)
 }
 
 /// Channels a WAVE_FORMAT_EXTENSIBLE mask can position (symphonia's limit).
@@ -455,49 +555,99 @@ struct Levels {
     silent_fraction: f32,
 }
 
-impl Levels {
-    fn of(x: &[f32], sample_rate: u32) -> Levels {
-        let n = x.len().max(1) as f64;
+/// [`Levels`] of a signal fed piece by piece, in 25 ms blocks at the
+/// source rate; pieces may cut blocks anywhere.
+struct LevelsAcc {
+    block: usize,
+    /// The start of a block that the last piece left incomplete.
+    partial: Vec<f32>,
+    n: u64,
+    peak: f32,
+    energy: f64,
+    clipped: u64,
+    blocks: u64,
+    silent: u64,
+}
+
+impl LevelsAcc {
+    fn new(sample_rate: u32) -> LevelsAcc {
+        LevelsAcc {
+            block: ((f64::from(sample_rate) * 0.025).round() as usize).max(1),
+            partial: Vec::new(),
+            n: 0,
+            peak: 0.0,
+            energy: 0.0,
+            clipped: 0,
+            blocks: 0,
+            silent: 0,
+        }
+    }
+
+    fn push(&mut self, mut x: &[f32]) {
+        self.n += x.len() as u64;
+        if !self.partial.is_empty() {
+            let take = (self.block - self.partial.len()).min(x.len());
+            self.partial.extend_from_slice(&x[..take]);
+            x = &x[take..];
+            if self.partial.len() < self.block {
+                return;
+            }
+            let full = std::mem::take(&mut self.partial);
+            self.add_block(&full);
+            self.partial = full;
+            self.partial.clear();
+        }
+        let blocks = x.chunks_exact(self.block);
+        self.partial.extend_from_slice(blocks.remainder());
+        for b in blocks {
+            self.add_block(b);
+        }
+    }
+
+    /// One block: eight lanes so the sums vectorise; the clip's energy is
+    /// the f64 sum of the block energies.
+    fn add_block(&mut self, chunk: &[f32]) {
         // -60 dBFS in amplitude.
-        let silence = 1e-3f64;
-        let block = ((f64::from(sample_rate) * 0.025).round() as usize).max(1);
-        let (mut peak, mut energy, mut clipped) = (0.0f32, 0.0f64, 0usize);
-        let (mut blocks, mut silent) = (0usize, 0usize);
-        // One pass, 25 ms blocks, eight lanes per block so the sums
-        // vectorise; the clip's energy is the f64 sum of the block energies.
-        for chunk in x.chunks(block) {
-            let (mut e, mut p, mut c) = ([0.0f32; 8], [0.0f32; 8], [0u32; 8]);
-            let lanes = chunk.chunks_exact(8);
-            let tail = lanes.remainder();
-            for v in lanes {
-                for i in 0..8 {
-                    e[i] += v[i] * v[i];
-                    p[i] = p[i].max(v[i].abs());
-                    c[i] += u32::from(v[i].abs() >= 0.999);
-                }
-            }
-            for (i, &v) in tail.iter().enumerate() {
-                e[i] += v * v;
-                p[i] = p[i].max(v.abs());
-                c[i] += u32::from(v.abs() >= 0.999);
-            }
-            let block_energy: f64 = e.iter().map(|&v| f64::from(v)).sum();
-            energy += block_energy;
-            peak = p.iter().fold(peak, |m, &v| m.max(v));
-            clipped += c.iter().map(|&v| v as usize).sum::<usize>();
-            blocks += 1;
-            if (block_energy / chunk.len() as f64).sqrt() < silence {
-                silent += 1;
+        const SILENCE: f64 = 1e-3;
+        let (mut e, mut p, mut c) = ([0.0f32; 8], [0.0f32; 8], [0u32; 8]);
+        let lanes = chunk.chunks_exact(8);
+        let tail = lanes.remainder();
+        for v in lanes {
+            for i in 0..8 {
+                e[i] += v[i] * v[i];
+                p[i] = p[i].max(v[i].abs());
+                c[i] += u32::from(v[i].abs() >= 0.999);
             }
         }
+        for (i, &v) in tail.iter().enumerate() {
+            e[i] += v * v;
+            p[i] = p[i].max(v.abs());
+            c[i] += u32::from(v.abs() >= 0.999);
+        }
+        let block_energy: f64 = e.iter().map(|&v| f64::from(v)).sum();
+        self.energy += block_energy;
+        self.peak = p.iter().fold(self.peak, |m, &v| m.max(v));
+        self.clipped += c.iter().map(|&v| u64::from(v)).sum::<u64>();
+        self.blocks += 1;
+        if (block_energy / chunk.len() as f64).sqrt() < SILENCE {
+            self.silent += 1;
+        }
+    }
+
+    fn finish(mut self) -> Levels {
+        if !self.partial.is_empty() {
+            let last = std::mem::take(&mut self.partial);
+            self.add_block(&last);
+        }
+        let n = self.n.max(1) as f64;
         Levels {
-            peak,
-            rms: (energy / n).sqrt() as f32,
-            clipped_fraction: (clipped as f64 / n) as f32,
-            silent_fraction: if blocks == 0 {
+            peak: self.peak,
+            rms: (self.energy / n).sqrt() as f32,
+            clipped_fraction: (self.clipped as f64 / n) as f32,
+            silent_fraction: if self.blocks == 0 {
                 0.0
             } else {
-                (silent as f64 / blocks as f64) as f32
+                (self.silent as f64 / self.blocks as f64) as f32
             },
         }
     }
@@ -648,6 +798,32 @@ mod tests {
         b.extend_from_slice(&(data.len() as u32).to_le_bytes());
         b.extend_from_slice(&data);
         b
+    }
+
+    /// Level facts do not depend on how the signal was cut into packets.
+    #[test]
+    fn levels_fed_in_pieces_equal_levels_of_the_whole() {
+        let x: Vec<f32> = (0..10_007)
+            .map(|i| match i {
+                2000..=4000 => 0.0,
+                5000..=5100 => 1.0,
+                _ => (i as f32 * 0.05).sin() * 0.3,
+            })
+            .collect();
+        let of = |pieces: &mut dyn Iterator<Item = &[f32]>| {
+            let mut acc = LevelsAcc::new(8000);
+            for p in pieces {
+                acc.push(p);
+            }
+            let l = acc.finish();
+            (l.peak, l.rms, l.clipped_fraction, l.silent_fraction)
+        };
+        let whole = of(&mut std::iter::once(&x[..]));
+        assert!(whole.2 > 0.0 && whole.3 > 0.0, "{whole:?}");
+        for piece in [1, 7, 199, 200, 201, 1152, 4096] {
+            assert_eq!(of(&mut x.chunks(piece)), whole, "pieces of {piece}");
+        }
+        assert_eq!(of(&mut std::iter::empty()).0, 0.0);
     }
 
     #[test]

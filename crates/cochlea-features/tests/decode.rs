@@ -357,3 +357,44 @@ proptest! {
         }
     }
 }
+
+/// A file above `STREAM_ABOVE` is decoded as it is read; the result is the
+/// one of decoding its bytes from memory, sample for sample and fact for
+/// fact, with the downmix, levels and resampling cut across packets.
+#[test]
+fn a_long_file_read_as_it_decodes_gives_what_its_bytes_give() {
+    use cochlea_features::decode::STREAM_ABOVE;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.wav");
+    let sr = 44_100;
+    let frames = (STREAM_ABOVE / 4) as usize + 12_345;
+    let left = tone(sr, 440.0, 0.5, frames);
+    let right = tone(sr, 1250.0, 0.25, frames);
+    let mut interleaved = Vec::with_capacity(2 * frames);
+    for (i, (l, r)) in left.iter().zip(&right).enumerate() {
+        // A stretch of silence and a clipped stretch, for the level facts.
+        let (l, r) = match i {
+            100_000..=200_000 => (0.0, 0.0),
+            300_000..=300_500 => (1.0, 1.0),
+            _ => (*l, *r),
+        };
+        interleaved.push((l * 32767.0) as i32);
+        interleaved.push((r * 32767.0) as i32);
+    }
+    write_int(&path, sr, 16, 2, &interleaved);
+    assert!(std::fs::metadata(&path).unwrap().len() > STREAM_ABOVE);
+    let bytes = std::fs::read(&path).unwrap();
+    for target in [8000, 44_100] {
+        let streamed = decode_file(&path, target).unwrap();
+        let in_memory = decode_bytes(&bytes, Some("wav"), target, &path).unwrap();
+        assert_eq!(streamed.info, in_memory.info, "{target} Hz");
+        assert!(streamed.samples == in_memory.samples, "{target} Hz");
+        assert_eq!(streamed.info.source_frames, frames as u64);
+        assert!(streamed.info.silent_fraction > 0.0 && streamed.info.clipped_fraction > 0.0);
+    }
+    // Cut short, it is still reported as truncated.
+    let cut = dir.path().join("cut.wav");
+    std::fs::write(&cut, &bytes[..bytes.len() - 1000]).unwrap();
+    let err = decode_file(&cut, 8000).unwrap_err();
+    assert!(message(&err).contains("truncated"), "{}", message(&err));
+}

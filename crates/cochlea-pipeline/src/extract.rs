@@ -39,8 +39,27 @@ pub fn extract_one(
     ex: &Extractor,
     cache: Option<&Cache>,
 ) -> Result<Extracted, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let content_hash = blake3::hash(&bytes).to_hex().to_string();
+    let cannot_read = |e: std::io::Error| format!("{}: cannot read: {e}", path.display());
+    // A long recording is hashed and decoded as it is read, never held
+    // whole; a clip is read once for both.
+    let len = std::fs::metadata(path).map_err(cannot_read)?.len();
+    let bytes = if len > decode::STREAM_ABOVE {
+        None
+    } else {
+        Some(std::fs::read(path).map_err(cannot_read)?)
+    };
+    let content_hash = match &bytes {
+        Some(b) => blake3::hash(b),
+        None => {
+            let file = std::fs::File::open(path).map_err(cannot_read)?;
+            blake3::Hasher::new()
+                .update_reader(file)
+                .map_err(cannot_read)?
+                .finalize()
+        }
+    }
+    .to_hex()
+    .to_string();
     if let Some((mut info, features)) = cache.and_then(|c| c.get(&content_hash))
         && features.n_rows == ex.n_rows()
     {
@@ -53,11 +72,11 @@ pub fn extract_one(
         });
     }
     let ext = path.extension().and_then(|e| e.to_str());
-    let clip =
-        decode::decode_bytes(&bytes, ext, ex.sample_rate(), path).map_err(|e| e.to_string())?;
-    // The file is not needed any more: a long one should not be held through
-    // feature extraction as well.
-    drop(bytes);
+    let clip = match bytes {
+        Some(b) => decode::decode_bytes(&b, ext, ex.sample_rate(), path),
+        None => decode::decode_file(path, ex.sample_rate()),
+    }
+    .map_err(|e| e.to_string())?;
     let features = ex.compute(&clip.samples);
     if features.data.iter().any(|v| !v.is_finite()) {
         return Err(format!("{}: features are not finite", path.display()));
