@@ -200,15 +200,7 @@ fn decode_stream(
             path: path.to_path_buf(),
         });
     }
-    if stats.peak > MAX_PEAK {
-        return Err(Error::Malformed {
-            path: path.to_path_buf(),
-            reason: format!(
-                "samples reach {:.3e}, far beyond full scale (1.0): damaged float data",
-                stats.peak
-            ),
-        });
-    }
+
     let info = ClipInfo {
         path: path.to_path_buf(),
         source_sample_rate: source_rate,
@@ -393,6 +385,11 @@ fn decode_mono(
         piece.clear();
         append_mono(&buf, n_ch, &mut piece, &mut interleaved, &mut non_finite);
         source_frames += piece.len() as u64;
+        // Refused before it reaches the resampler, whose FFTs overflow on it.
+        let peak = piece.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        if peak > MAX_PEAK {
+            return Err(too_loud(path, peak));
+        }
         levels.push(&piece);
         stream
             .push(&piece)
@@ -425,6 +422,15 @@ fn decode_mono(
         non_finite,
         stats,
     })
+}
+
+fn too_loud(path: &Path, peak: f32) -> Error {
+    Error::Malformed {
+        path: path.to_path_buf(),
+        reason: format!(
+            "samples reach {peak:.3e}, far beyond full scale (1.0): damaged float data"
+        ),
+    }
 }
 
 fn resample_error(path: &Path, from: u32, to: u32, reason: String) -> Error {
