@@ -631,6 +631,69 @@ fn feature_dump_with_a_model_writes_the_normalized_input() {
     }
 }
 
+/// `train.ensemble = 3`: three networks per model, from different seeds;
+/// the run reports each alone and together, the bundle holds all three, and
+/// classify predicts what the run predicted.
+#[test]
+fn an_ensemble_trains_its_members_saves_them_and_classify_agrees() {
+    let tmp = tempfile::tempdir().unwrap();
+    let digits = project().join("audio-samples/digits");
+    let cfg = demo_config(
+        tmp.path(),
+        &digits,
+        "strategy = \"group\"\ntest_fraction = 0.2",
+        4,
+    );
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("seed = 0\n[cache]", "seed = 0\nensemble = 3\n[cache]");
+    std::fs::write(&cfg, text).unwrap();
+    let out = pipeline(&["run", cfg.to_str().unwrap(), "--quiet", "--json"]);
+    ok(&out);
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fold = &m["folds"][0];
+    let members: Vec<f64> = fold["member_accuracy"]
+        .as_array()
+        .expect("member_accuracy")
+        .iter()
+        .map(|a| a.as_f64().unwrap())
+        .collect();
+    assert_eq!(members.len(), 3);
+    // Different seeds: the members are different networks.
+    assert!(
+        members.iter().any(|&a| a != members[0]),
+        "three members with the same accuracy {members:?}"
+    );
+    let run = only_run_dir(&tmp.path().join("runs"));
+    for f in [
+        "model.safetensors",
+        "member-2.safetensors",
+        "member-3.safetensors",
+    ] {
+        assert!(run.join("model").join(f).is_file(), "missing model/{f}");
+    }
+    let md = std::fs::read_to_string(run.join("report.md")).unwrap();
+    assert!(md.contains("Ensemble of 3 networks"), "{md}");
+
+    let preds = read_csv(&run.join("predictions.csv"));
+    let out_csv = tmp.path().join("classified.csv");
+    let mut args = vec![
+        "classify",
+        "--quiet",
+        "--model",
+        run.to_str().unwrap(),
+        "--out",
+        out_csv.to_str().unwrap(),
+    ];
+    args.extend(preds.iter().map(|r| r[0].as_str()));
+    ok(&pipeline(&args));
+    for (p, c) in preds.iter().zip(&read_csv(&out_csv)) {
+        assert_eq!((&p[0], &p[3]), (&c[0], &c[2]));
+        let (a, b): (f64, f64) = (p[4].parse().unwrap(), c[3].parse().unwrap());
+        assert!((a - b).abs() < 1e-4, "{}: confidence {a} vs {b}", p[0]);
+    }
+}
+
 #[test]
 fn kfold_reports_each_fold_and_the_mean() {
     let tmp = tempfile::tempdir().unwrap();

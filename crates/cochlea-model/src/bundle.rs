@@ -9,6 +9,9 @@
 //!   metadata from the caller (feature config, normalisation statistics,
 //!   hashes, metrics).
 //!
+//! An ensemble adds `member-2.safetensors`, `member-3.safetensors`, ... for
+//! its other networks, and `"members": N` in `model.json`.
+//!
 //! It is written into a temporary sibling directory that is renamed into
 //! place, so a reader never sees half a bundle.
 
@@ -57,6 +60,26 @@ struct ModelJson {
     classes: Vec<String>,
     summary: NetSummary,
     metadata: serde_json::Value,
+    /// Networks in the model; written only for an ensemble.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    members: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
+/// Weights file of ensemble member `i` (0-based; 0 is the first network).
+fn member_file(i: usize) -> String {
+    if i == 0 {
+        WEIGHTS_FILE.to_string()
+    } else {
+        format!("member-{}.safetensors", i + 1)
+    }
 }
 
 impl Classifier {
@@ -91,9 +114,13 @@ impl Classifier {
             classes: classes.to_vec(),
             summary: self.summary().clone(),
             metadata: metadata.clone(),
+            members: self.n_members(),
         };
         write_dir_atomically(dir, |tmp| {
             save_tensors(&tmp.join(WEIGHTS_FILE), &self.named_variables())?;
+            for (i, m) in self.members().iter().enumerate() {
+                save_tensors(&tmp.join(member_file(i + 1)), &m.named_variables())?;
+            }
             write_json(&tmp.join(META_FILE), &meta)
         })
     }
@@ -135,15 +162,27 @@ impl Classifier {
                 meta.n_classes
             )));
         }
-        let model = Classifier::build(
-            &meta.net,
-            meta.n_features,
-            meta.n_frames,
-            meta.n_classes,
-            device,
-        )
-        .map_err(|e| bad(format!("describes an invalid network: {e}")))?;
-        load_tensors(&dir.join(WEIGHTS_FILE), &model.named_variables())?;
+        if !(1..=crate::config::MAX_ENSEMBLE).contains(&meta.members) {
+            return Err(bad(format!(
+                "members = {}: must be 1 to {}",
+                meta.members,
+                crate::config::MAX_ENSEMBLE
+            )));
+        }
+        let mut networks = Vec::with_capacity(meta.members);
+        for i in 0..meta.members {
+            let net = Classifier::build(
+                &meta.net,
+                meta.n_features,
+                meta.n_frames,
+                meta.n_classes,
+                device,
+            )
+            .map_err(|e| bad(format!("describes an invalid network: {e}")))?;
+            load_tensors(&dir.join(member_file(i)), &net.named_variables())?;
+            networks.push(net);
+        }
+        let model = Classifier::ensemble(networks)?;
         let info = BundleInfo {
             classes: meta.classes,
             metadata: meta.metadata,

@@ -13,6 +13,10 @@ pub(crate) const EVAL_BATCH: i64 = 256;
 
 /// The network in evaluation mode (batch norm uses its running statistics,
 /// no dropout), with the config and input shape it was built for.
+///
+/// It may be an ensemble ([`Classifier::ensemble`]): networks of the same
+/// architecture trained with different seeds, whose class probabilities are
+/// averaged.
 #[derive(Debug)]
 pub struct Classifier {
     vs: VarStore,
@@ -22,6 +26,8 @@ pub struct Classifier {
     n_features: usize,
     n_frames: usize,
     n_classes: usize,
+    /// The other networks of an ensemble (each with no members of its own).
+    members: Vec<Classifier>,
 }
 
 impl Classifier {
@@ -45,7 +51,54 @@ impl Classifier {
             n_features,
             n_frames,
             n_classes,
+            members: Vec::new(),
         })
+    }
+
+    /// One model from networks of the same architecture and input shape
+    /// (ensemble members, e.g. trained with different seeds): it predicts
+    /// the mean of their class probabilities. The first network's summary
+    /// and config describe the model.
+    pub fn ensemble(networks: Vec<Classifier>) -> Result<Classifier, Error> {
+        let mut all = Vec::new();
+        for mut n in networks {
+            let extra = std::mem::take(&mut n.members);
+            all.push(n);
+            all.extend(extra);
+        }
+        let mut it = all.into_iter();
+        let mut first = it
+            .next()
+            .ok_or_else(|| Error::Data("an ensemble needs at least one network".into()))?;
+        for (i, m) in it.enumerate() {
+            if m.config != first.config
+                || (m.n_features, m.n_frames, m.n_classes)
+                    != (first.n_features, first.n_frames, first.n_classes)
+            {
+                return Err(Error::Data(format!(
+                    "ensemble member {} differs from the first in architecture or shape",
+                    i + 2
+                )));
+            }
+            if m.device() != first.device() {
+                return Err(Error::Data(format!(
+                    "ensemble member {} is on another device",
+                    i + 2
+                )));
+            }
+            first.members.push(m);
+        }
+        Ok(first)
+    }
+
+    /// Networks in the model: 1, or the size of the ensemble.
+    pub fn n_members(&self) -> usize {
+        1 + self.members.len()
+    }
+
+    /// The ensemble's networks after the first.
+    pub(crate) fn members(&self) -> &[Classifier] {
+        &self.members
     }
 
     pub(crate) fn net(&self) -> &Net {
@@ -95,7 +148,26 @@ impl Classifier {
 
     /// Logits `[n, n_classes]` of a device tensor `[n, n_features,
     /// n_frames]`, computed in evaluation mode without gradients, in batches.
+    /// For an ensemble, the log of the members' mean probability, so that
+    /// the softmax of these scores is that mean.
     pub(crate) fn eval_logits(&self, x: &Tensor) -> Result<Tensor, Error> {
+        if self.members.is_empty() {
+            return self.own_logits(x);
+        }
+        tch::no_grad(|| {
+            let mut sum = self.own_logits(x)?.f_softmax(1, Kind::Float)?;
+            for m in &self.members {
+                sum = sum.f_add(&m.own_logits(x)?.f_softmax(1, Kind::Float)?)?;
+            }
+            Ok(sum
+                .f_div_scalar(self.n_members() as f64)?
+                .f_clamp_min(f64::from(f32::MIN_POSITIVE))?
+                .f_log()?)
+        })
+    }
+
+    /// This network's logits alone.
+    fn own_logits(&self, x: &Tensor) -> Result<Tensor, Error> {
         tch::no_grad(|| {
             let n = x.size().first().copied().unwrap_or(0);
             let mut parts = Vec::new();
@@ -139,7 +211,8 @@ impl Classifier {
     }
 
     /// Raw scores `[n x n_classes]` row-major for `n` examples laid out as
-    /// `[n, n_features, n_frames]`.
+    /// `[n, n_features, n_frames]` (for an ensemble, the log of the mean
+    /// probability).
     pub fn logits(&self, x: &[f32], n: usize) -> Result<Vec<f32>, Error> {
         Self::to_host(&self.eval_logits(&self.host_input(x, n)?)?)
     }

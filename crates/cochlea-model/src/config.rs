@@ -215,6 +215,10 @@ pub struct TrainConfig {
     /// libtorch intra-op threads (`torch.set_num_threads`). Default: the
     /// number of available cores.
     pub threads: Option<usize>,
+    /// Networks trained per model, each with its own seed
+    /// ([`TrainConfig::member_seed`]) on the same data; the model predicts
+    /// the mean of their class probabilities. 1 = a single network.
+    pub ensemble: usize,
 }
 
 impl Default for TrainConfig {
@@ -242,6 +246,7 @@ impl Default for TrainConfig {
             seed: 0,
             device: DeviceChoice::Cpu,
             threads: None,
+            ensemble: 1,
         }
     }
 }
@@ -538,7 +543,26 @@ impl AugmentConfig {
     }
 }
 
+/// Largest `train.ensemble`: each member is a full training run.
+pub const MAX_ENSEMBLE: usize = 32;
+
+/// `rng::derive` stream of ensemble member seeds (the training streams are
+/// numbered from 0 in `train.rs`).
+const STREAM_MEMBER: u64 = 16;
+
 impl TrainConfig {
+    /// The seed of ensemble member `member` (0-based): `seed` itself for the
+    /// first, so a one-network model trains exactly as without an ensemble;
+    /// the others from a hash of both, so the members of seed 0 and seed 1
+    /// share no seed.
+    pub fn member_seed(&self, member: usize) -> u64 {
+        if member == 0 {
+            self.seed
+        } else {
+            crate::rng::derive(self.seed, STREAM_MEMBER, member as u64)
+        }
+    }
+
     /// Checks every value's range and the combinations that cannot work.
     /// `n_classes` sizes an explicit class-weight list.
     pub fn validate(&self, n_classes: usize) -> Result<(), Error> {
@@ -566,6 +590,12 @@ impl TrainConfig {
         })?;
         check(self.epochs >= 1, || {
             "train.epochs = 0: must be at least 1".into()
+        })?;
+        check((1..=MAX_ENSEMBLE).contains(&self.ensemble), || {
+            format!(
+                "train.ensemble = {}: must be 1 to {MAX_ENSEMBLE} networks",
+                self.ensemble
+            )
         })?;
         match self.scheduler {
             Scheduler::None => {}

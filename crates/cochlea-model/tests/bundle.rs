@@ -166,3 +166,101 @@ fn damaged_or_mismatched_bundles_are_refused() {
         matches!(r, Err(Error::Data(m)) if m.contains("2 class names for a model with 3 outputs"))
     );
 }
+
+/// An ensemble predicts its members' mean probability, survives a save and
+/// load bit for bit, and keeps each member's weights in its own file.
+#[test]
+fn an_ensemble_averages_its_members_and_round_trips() {
+    let _guard = serial();
+    let data = offset_task(120, 3, 1);
+    let test = offset_task(40, 3, 2);
+    let member = |m: usize| {
+        let base = TrainConfig {
+            epochs: 2,
+            batch_size: 16,
+            ensemble: 3,
+            ..TrainConfig::default()
+        };
+        let cfg = TrainConfig {
+            seed: base.member_seed(m),
+            ..base
+        };
+        let mut log = Vec::new();
+        let mut on_epoch = recorder(&mut log);
+        train(
+            &small_net(),
+            &cfg,
+            &AugmentConfig::default(),
+            3,
+            &data,
+            None,
+            TrainOptions::new(&mut on_epoch),
+        )
+        .expect("training")
+        .model
+    };
+    let members: Vec<Classifier> = (0..3).map(member).collect();
+    let alone: Vec<Vec<f32>> = members
+        .iter()
+        .map(|m| m.predict_proba(&test.x, test.len()).unwrap())
+        .collect();
+    assert_ne!(
+        alone[0], alone[1],
+        "members with different seeds must differ"
+    );
+    let model = Classifier::ensemble(members).expect("ensemble");
+    assert_eq!(model.n_members(), 3);
+    let proba = model.predict_proba(&test.x, test.len()).unwrap();
+    for (i, p) in proba.iter().enumerate() {
+        let mean = (alone[0][i] + alone[1][i] + alone[2][i]) / 3.0;
+        assert!((p - mean).abs() < 1e-5, "{i}: {p} vs mean {mean}");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model");
+    model
+        .save(&path, &classes(), &serde_json::json!({}))
+        .unwrap();
+    for f in [
+        "model.safetensors",
+        "member-2.safetensors",
+        "member-3.safetensors",
+    ] {
+        assert!(path.join(f).is_file(), "{f}");
+    }
+    let (loaded, _) = Classifier::load(&path).unwrap();
+    assert_eq!(loaded.n_members(), 3);
+    assert_eq!(loaded.predict_proba(&test.x, test.len()).unwrap(), proba);
+    // A lost member file is an error naming it.
+    std::fs::remove_file(path.join("member-3.safetensors")).unwrap();
+    let err = bundle_error(&path);
+    assert!(err.contains("member-3.safetensors"), "{err}");
+
+    // One network writes no "members" key: the layout of single models is
+    // unchanged.
+    let single = trained().model;
+    single
+        .save(&path, &classes(), &serde_json::json!({}))
+        .unwrap();
+    let json = std::fs::read_to_string(path.join("model.json")).unwrap();
+    assert!(!json.contains("\"members\""), "{json}");
+    assert_eq!(Classifier::load(&path).unwrap().0.n_members(), 1);
+}
+
+#[test]
+fn member_seeds_start_at_the_seed_and_never_repeat_across_seeds() {
+    let cfg = |seed| TrainConfig {
+        seed,
+        ..TrainConfig::default()
+    };
+    assert_eq!(cfg(7).member_seed(0), 7);
+    let mut seen = std::collections::HashSet::new();
+    for seed in 0..5 {
+        for m in 0..8 {
+            assert!(
+                seen.insert(cfg(seed).member_seed(m)),
+                "seed {seed} member {m}"
+            );
+        }
+    }
+}

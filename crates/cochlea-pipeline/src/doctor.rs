@@ -972,6 +972,7 @@ mod tests {
             bundle: "model".into(),
             normalizer: Normalizer::fit(NormMethod::Standard, 1, &[], String::new()),
             train_seconds: 1.0,
+            member_accuracy: Vec::new(),
         }
     }
 

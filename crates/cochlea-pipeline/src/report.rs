@@ -85,6 +85,36 @@ fn pct(v: f64) -> String {
     format!("{:.2}%", v * 100.0)
 }
 
+/// For an ensemble: each member's test accuracy beside the ensemble's.
+fn members_note(r: &RunResult) -> Option<String> {
+    let with: Vec<_> = r
+        .folds
+        .iter()
+        .filter(|f| !f.member_accuracy.is_empty())
+        .collect();
+    let n = with.first()?.member_accuracy.len();
+    let parts: Vec<String> = with
+        .iter()
+        .map(|f| {
+            let alone: Vec<String> = f.member_accuracy.iter().map(|&a| pct(a)).collect();
+            let name = if r.folds.len() > 1 {
+                format!("{}: ", f.name)
+            } else {
+                String::new()
+            };
+            format!(
+                "{name}{} alone, {} together",
+                alone.join(", "),
+                pct(f.test.accuracy)
+            )
+        })
+        .collect();
+    Some(format!(
+        "Ensemble of {n} networks (train.ensemble); test accuracy of each member {}.",
+        parts.join("; ")
+    ))
+}
+
 /// The one-line result: accuracy with its interval and the baselines.
 pub fn headline(r: &RunResult) -> String {
     let [m, sd] = r.accuracy_mean_std;
@@ -160,6 +190,9 @@ fn markdown(r: &RunResult, preds: &[Prediction], cfg: &Config, cfg_path: &Path) 
             );
         }
         s.push('\n');
+    }
+    if let Some(note) = members_note(r) {
+        let _ = writeln!(s, "{note}\n");
     }
     let _ = writeln!(s, "## Findings\n");
     let problems: Vec<_> = r
@@ -449,6 +482,9 @@ fn html(r: &RunResult, preds: &[Prediction], cfg: &Config, cfg_path: &Path) -> S
             );
         }
         s.push_str("</table>");
+    }
+    if let Some(note) = members_note(r) {
+        let _ = write!(s, "<p class=\"note\">{}</p>", esc(&note));
     }
     s.push_str("</section>");
     s.push_str(&findings_html(&r.findings));

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use cochlea_features::{ClipInfo, Extractor, FeatureMatrix};
-use cochlea_model::{Classifier, Control, EpochMetrics, NetSummary, TrainOptions};
+use cochlea_model::{Classifier, Control, EpochMetrics, NetSummary, TrainConfig, TrainOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::cache::Cache;
@@ -105,6 +105,10 @@ pub struct FoldResult {
     pub normalizer: Normalizer,
     /// Seconds spent training.
     pub train_seconds: f64,
+    /// With `train.ensemble` > 1: each member's test accuracy on its own
+    /// (the fold's `test` metrics are the ensemble's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub member_accuracy: Vec<f64>,
 }
 
 /// Summary of the data as found.
@@ -558,52 +562,83 @@ fn run_fold(
     } else {
         String::new()
     };
-    let pb = progress::bar(
-        cfg.train.epochs as u64,
-        &format!("{label}train"),
-        opts.quiet,
-    );
-    let stop = opts.stop.clone();
-    let mut on_epoch = |m: &EpochMetrics| {
-        pb.set_position(m.epoch as u64);
-        pb.set_message(format!(
-            "loss {:.3} acc {:.3}{}",
-            m.train_loss,
-            m.train_accuracy,
-            m.val_accuracy
-                .map(|a| format!(" val {a:.3}"))
-                .unwrap_or_default()
-        ));
-        if stop.load(Ordering::SeqCst) {
-            Control::Stop
-        } else {
-            Control::Continue
-        }
-    };
     let bundle_rel = if many {
         PathBuf::from("folds").join(&fold.name).join("model")
     } else {
         PathBuf::from("model")
     };
-    let t = Instant::now();
-    let outcome = cochlea_model::train(
-        &cfg.model,
-        &cfg.train,
-        &cfg.augment,
-        k,
-        &train,
-        val.as_ref(),
-        TrainOptions {
-            checkpoint_dir: Some(&run_dir.join(&bundle_rel).with_file_name("checkpoints")),
-            resume: opts.resume.is_some(),
-            on_epoch: &mut on_epoch,
-            on_batch: None,
-        },
-    )?;
-    pb.finish_and_clear();
-    let train_seconds = t.elapsed().as_secs_f64();
-    let proba = outcome.model.predict_proba(&test.x, test.len())?;
+    let n_members = cfg.train.ensemble;
     let truth: Vec<usize> = fold.test.iter().map(|&i| p.items[i].label).collect();
+    let t = Instant::now();
+    let mut networks = Vec::with_capacity(n_members);
+    let mut member_accuracy = Vec::new();
+    // The first member's curves stand for the fold's training.
+    let mut first: Option<(Vec<EpochMetrics>, usize, bool)> = None;
+    let mut interrupted = false;
+    for member in 0..n_members {
+        let (title, checkpoints) = if n_members == 1 {
+            (format!("{label}train"), "checkpoints".to_string())
+        } else {
+            (
+                format!("{label}train {}/{n_members}", member + 1),
+                match member {
+                    0 => "checkpoints".to_string(),
+                    m => format!("checkpoints-member-{}", m + 1),
+                },
+            )
+        };
+        let pb = progress::bar(cfg.train.epochs as u64, &title, opts.quiet);
+        let stop = opts.stop.clone();
+        let mut on_epoch = |m: &EpochMetrics| {
+            pb.set_position(m.epoch as u64);
+            pb.set_message(format!(
+                "loss {:.3} acc {:.3}{}",
+                m.train_loss,
+                m.train_accuracy,
+                m.val_accuracy
+                    .map(|a| format!(" val {a:.3}"))
+                    .unwrap_or_default()
+            ));
+            if stop.load(Ordering::SeqCst) {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
+        };
+        let train_cfg = TrainConfig {
+            seed: cfg.train.member_seed(member),
+            ..cfg.train.clone()
+        };
+        let outcome = cochlea_model::train(
+            &cfg.model,
+            &train_cfg,
+            &cfg.augment,
+            k,
+            &train,
+            val.as_ref(),
+            TrainOptions {
+                checkpoint_dir: Some(&run_dir.join(&bundle_rel).with_file_name(checkpoints)),
+                resume: opts.resume.is_some(),
+                on_epoch: &mut on_epoch,
+                on_batch: None,
+            },
+        )?;
+        pb.finish_and_clear();
+        if n_members > 1 {
+            let proba = outcome.model.predict_proba(&test.x, test.len())?;
+            member_accuracy.push(metrics::evaluate(&p.classes, &truth, &proba).accuracy);
+        }
+        first.get_or_insert((outcome.history, outcome.best_epoch, outcome.stopped_early));
+        networks.push(outcome.model);
+        if outcome.interrupted {
+            interrupted = true;
+            break;
+        }
+    }
+    let train_seconds = t.elapsed().as_secs_f64();
+    let (history, best_epoch, stopped_early) = first.unwrap_or_default();
+    let model = Classifier::ensemble(networks)?;
+    let proba = model.predict_proba(&test.x, test.len())?;
     let test_metrics = metrics::evaluate(&p.classes, &truth, &proba);
     let preds: Vec<Prediction> = fold
         .test
@@ -633,13 +668,8 @@ fn run_fold(
     });
     // A model stopped mid-training is not a result anyone should use: only
     // the checkpoint is kept, for `--resume`.
-    if !outcome.interrupted {
-        save_bundle(
-            &outcome.model,
-            &run_dir.join(&bundle_rel),
-            &p.classes,
-            &metadata,
-        )?;
+    if !interrupted {
+        save_bundle(&model, &run_dir.join(&bundle_rel), &p.classes, &metadata)?;
     }
     let group_names = |idx: &[usize]| -> Vec<String> {
         let mut g: Vec<String> = idx
@@ -660,15 +690,16 @@ fn run_fold(
             group_names(&fold.test),
         ],
         test: test_metrics,
-        history: outcome.history,
-        best_epoch: outcome.best_epoch,
-        stopped_early: outcome.stopped_early,
-        net: outcome.model.summary().clone(),
+        history,
+        best_epoch,
+        stopped_early,
+        net: model.summary().clone(),
         bundle: bundle_rel,
         normalizer,
         train_seconds,
+        member_accuracy,
     };
-    Ok((result, preds, outcome.interrupted))
+    Ok((result, preds, interrupted))
 }
 
 /// A completed fold saved by an earlier (interrupted) invocation.
