@@ -29,10 +29,14 @@ if [[ ! -f "$data/y_val.npy" ]]; then
 fi
 
 (cd "$root" && scripts/with-libtorch cargo build --quiet --release -p cochlea-model --example train_bench)
-rust="${CARGO_TARGET_DIR:-$root/target}/release/examples/train_bench"
-
-results="$(mktemp)"
-trap 'rm -f "$results"' EXIT
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+# A private copy: a build elsewhere in the shared target directory must not
+# replace the binary between rounds. Its rpath points at libtorch, not at
+# the target directory, so it runs from anywhere.
+rust="$work/train_bench"
+cp "${CARGO_TARGET_DIR:-$root/target}/release/examples/train_bench" "$rust"
+results="$work/results.jsonl"
 runs=(rust index dataloader)
 for ((r = 0; r < rounds; r++)); do
     for ((i = 0; i < ${#runs[@]}; i++)); do
@@ -54,7 +58,7 @@ runs = {}
 for line in open(path):
     r = json.loads(line)
     runs.setdefault(r["impl"], []).append(r)
-print(f"model training, {threads} threads, {epochs} epochs per run, epoch 1 left out")
+print(f"model training, {threads} thread(s), {epochs} epochs per run, epoch 1 left out")
 print(f"{'implementation':<34} {'median s/epoch':>15} {'best run':>9} {'process s':>10} {'setup s':>8} {'val acc':>8}")
 summary = {}
 for impl, rs in runs.items():
