@@ -78,6 +78,7 @@ scheduler = "step"
 step_size = 1
 gamma = 0.5
 seed = 1
+ensemble = 2
 [augment]
 time_shift = 2
 time_masks = 1
@@ -136,6 +137,8 @@ def main():
     seeds.mkdir(parents=True)
     for p in sorted((ROOT / "pipelines").rglob("*.toml")):
         rel = p.relative_to(ROOT / "pipelines")
+        if any(part.startswith(".") for part in rel.parts):
+            continue  # scratch copies (bench/fsdd-seeds.sh writes .seed-*.toml)
         (seeds / str(rel).replace("/", "_")).write_bytes(p.read_bytes())
     (seeds / "every_section.toml").write_text(EVERY_SECTION)
     for p in sorted(seeds.iterdir()):
