@@ -392,14 +392,36 @@ fn config_errors_name_the_key() {
 
 #[test]
 fn ctrl_c_stops_at_a_safe_point_and_resume_gives_the_uninterrupted_result() {
+    interrupt_then_resume(30, 1);
+}
+
+/// The same with an ensemble, interrupted while its second network trains:
+/// the first network is kept, the second resumes from its own checkpoint.
+#[test]
+fn ctrl_c_during_an_ensemble_resumes_to_the_uninterrupted_result() {
+    interrupt_then_resume(12, 2);
+}
+
+/// Runs the demo config uninterrupted, then again with a real SIGINT once
+/// the last network's first checkpoint exists, resumes it, and compares.
+fn interrupt_then_resume(epochs: usize, ensemble: usize) {
     let tmp = tempfile::tempdir().unwrap();
     let digits = project().join("audio-samples/digits");
     let cfg = demo_config(
         tmp.path(),
         &digits,
         "strategy = \"group\"\ntest_fraction = 0.2",
-        30,
+        epochs,
     );
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "seed = 0\n[cache]",
+        &format!("seed = 0\nensemble = {ensemble}\n[cache]"),
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let checkpoints = match ensemble {
+        1 => "checkpoints".to_string(),
+        n => format!("checkpoints-member-{n}"),
+    };
     let runs = tmp.path().join("runs");
 
     // Uninterrupted reference.
@@ -423,7 +445,7 @@ fn ctrl_c_stops_at_a_safe_point_and_resume_gives_the_uninterrupted_result() {
             .filter(|p| *p != reference)
             .collect();
         if let Some(d) = dirs.first() {
-            let ck = d.join("checkpoints");
+            let ck = d.join(&checkpoints);
             if std::fs::read_dir(&ck).is_ok_and(|mut r| r.next().is_some()) {
                 break d.clone();
             }
@@ -451,11 +473,20 @@ fn ctrl_c_stops_at_a_safe_point_and_resume_gives_the_uninterrupted_result() {
     assert!(partial.contains("Interrupted"), "{partial}");
     let part_metrics: serde_json::Value =
         serde_json::from_slice(&read(&run_dir, "metrics.json")).unwrap();
-    let done = part_metrics["folds"][0]["history"]
-        .as_array()
-        .unwrap()
-        .len();
-    assert!(done < 30, "stopped after {done} epochs");
+    let stopped_at = part_metrics["stopped_at"].as_str().unwrap();
+    let done: usize = stopped_at
+        .split("after epoch ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("stopped_at: {stopped_at}"));
+    assert!(done < epochs, "stopped after {done} epochs: {stopped_at}");
+    if ensemble > 1 {
+        assert!(
+            stopped_at.contains(&format!("network {ensemble} of {ensemble}")),
+            "{stopped_at}"
+        );
+    }
 
     // Resume: same final result as the uninterrupted run.
     ok(&pipeline(&[
@@ -483,6 +514,10 @@ fn ctrl_c_stops_at_a_safe_point_and_resume_gives_the_uninterrupted_result() {
     };
     assert_eq!(strip(&metrics), strip(&ref_metrics));
     assert_eq!(metrics["folds"][0]["test"], ref_metrics["folds"][0]["test"]);
+    assert_eq!(
+        metrics["folds"][0]["member_accuracy"],
+        ref_metrics["folds"][0]["member_accuracy"]
+    );
     let preds = |d: &Path| -> Vec<Vec<String>> { read_csv(&d.join("predictions.csv")) };
     assert_eq!(preds(&run_dir), preds(&reference));
     assert!(run_dir.join("model/model.json").is_file());

@@ -444,7 +444,7 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
             stopped_at = Some(format!("before fold {}", fold.name));
             break;
         }
-        let (res, preds, stop) = run_fold(
+        let (res, preds, stopped) = run_fold(
             cfg,
             &p,
             fold,
@@ -455,13 +455,8 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
             &config_hash,
             &data_hash,
         )?;
-        if stop {
-            stopped_at = Some(format!(
-                "fold {} after epoch {} of {}",
-                fold.name,
-                res.history.len(),
-                cfg.train.epochs
-            ));
+        if stopped.is_some() {
+            stopped_at = stopped;
         } else {
             atomic::write_json(&state, &(&res, &preds))?;
         }
@@ -548,7 +543,7 @@ fn run_fold(
     opts: &RunOptions,
     config_hash: &str,
     data_hash: &str,
-) -> Result<(FoldResult, Vec<Prediction>, bool), Error> {
+) -> Result<(FoldResult, Vec<Prediction>, Option<String>), Error> {
     let FoldInputs {
         spec,
         train,
@@ -574,7 +569,8 @@ fn run_fold(
     let mut member_accuracy = Vec::new();
     // The first member's curves stand for the fold's training.
     let mut first: Option<(Vec<EpochMetrics>, usize, bool)> = None;
-    let mut interrupted = false;
+    // Where training stopped, if it was interrupted.
+    let mut interrupted: Option<String> = None;
     for member in 0..n_members {
         let (title, checkpoints) = if n_members == 1 {
             (format!("{label}train"), "checkpoints".to_string())
@@ -628,10 +624,22 @@ fn run_fold(
             let proba = outcome.model.predict_proba(&test.x, test.len())?;
             member_accuracy.push(metrics::evaluate(&p.classes, &truth, &proba).accuracy);
         }
+        if outcome.interrupted {
+            let network = if n_members > 1 {
+                format!(", network {} of {n_members},", member + 1)
+            } else {
+                String::new()
+            };
+            interrupted = Some(format!(
+                "fold {}{network} after epoch {} of {}",
+                fold.name,
+                outcome.history.len(),
+                cfg.train.epochs
+            ));
+        }
         first.get_or_insert((outcome.history, outcome.best_epoch, outcome.stopped_early));
         networks.push(outcome.model);
-        if outcome.interrupted {
-            interrupted = true;
+        if interrupted.is_some() {
             break;
         }
     }
@@ -668,7 +676,7 @@ fn run_fold(
     });
     // A model stopped mid-training is not a result anyone should use: only
     // the checkpoint is kept, for `--resume`.
-    if !interrupted {
+    if interrupted.is_none() {
         save_bundle(&model, &run_dir.join(&bundle_rel), &p.classes, &metadata)?;
     }
     let group_names = |idx: &[usize]| -> Vec<String> {
