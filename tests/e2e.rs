@@ -86,6 +86,35 @@ fn read_csv(path: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// `pipeline classify` with the model of `run` on its test files gives the
+/// labels and confidences of the run's `predictions.csv`.
+fn classify_agrees_with_the_run(run: &Path, scratch: &Path) {
+    let preds = read_csv(&run.join("predictions.csv"));
+    let out_csv = scratch.join("classified.csv");
+    let mut args = vec![
+        "classify",
+        "--quiet",
+        "--model",
+        run.to_str().unwrap(),
+        "--out",
+        out_csv.to_str().unwrap(),
+    ];
+    args.extend(preds.iter().map(|r| r[0].as_str()));
+    ok(&pipeline(&args));
+    let classified = read_csv(&out_csv);
+    assert_eq!(classified.len(), preds.len());
+    for (p, c) in preds.iter().zip(&classified) {
+        assert_eq!(p[0], c[0]);
+        assert_eq!(
+            p[3], c[2],
+            "{}: run said {}, classify said {}",
+            p[0], p[3], c[2]
+        );
+        let (a, b): (f64, f64) = (p[4].parse().unwrap(), c[3].parse().unwrap());
+        assert!((a - b).abs() < 1e-4, "{}: confidence {a} vs {b}", p[0]);
+    }
+}
+
 #[test]
 fn run_writes_every_output_and_classify_agrees_with_the_run() {
     let tmp = tempfile::tempdir().unwrap();
@@ -125,31 +154,7 @@ fn run_writes_every_output_and_classify_agrees_with_the_run() {
     }
 
     // Classify the test files with the saved model: same predictions.
-    let preds = read_csv(&run.join("predictions.csv"));
-    let files: Vec<String> = preds.iter().map(|r| r[0].clone()).collect();
-    let out_csv = tmp.path().join("classified.csv");
-    let mut args = vec![
-        "classify",
-        "--quiet",
-        "--model",
-        run.to_str().unwrap(),
-        "--out",
-        out_csv.to_str().unwrap(),
-    ];
-    args.extend(files.iter().map(String::as_str));
-    ok(&pipeline(&args));
-    let classified = read_csv(&out_csv);
-    assert_eq!(classified.len(), preds.len());
-    for (p, c) in preds.iter().zip(&classified) {
-        assert_eq!(p[0], c[0]);
-        assert_eq!(
-            p[3], c[2],
-            "{}: run said {}, classify said {}",
-            p[0], p[3], c[2]
-        );
-        let (a, b): (f64, f64) = (p[4].parse().unwrap(), c[3].parse().unwrap());
-        assert!((a - b).abs() < 1e-4, "{}: confidence {a} vs {b}", p[0]);
-    }
+    classify_agrees_with_the_run(&run, tmp.path());
 
     // The HTML report is self-contained and has its sections.
     let html = std::fs::read_to_string(run.join("report.html")).unwrap();
@@ -710,23 +715,7 @@ fn an_ensemble_trains_its_members_saves_them_and_classify_agrees() {
     let md = std::fs::read_to_string(run.join("report.md")).unwrap();
     assert!(md.contains("Ensemble of 3 networks"), "{md}");
 
-    let preds = read_csv(&run.join("predictions.csv"));
-    let out_csv = tmp.path().join("classified.csv");
-    let mut args = vec![
-        "classify",
-        "--quiet",
-        "--model",
-        run.to_str().unwrap(),
-        "--out",
-        out_csv.to_str().unwrap(),
-    ];
-    args.extend(preds.iter().map(|r| r[0].as_str()));
-    ok(&pipeline(&args));
-    for (p, c) in preds.iter().zip(&read_csv(&out_csv)) {
-        assert_eq!((&p[0], &p[3]), (&c[0], &c[2]));
-        let (a, b): (f64, f64) = (p[4].parse().unwrap(), c[3].parse().unwrap());
-        assert!((a - b).abs() < 1e-4, "{}: confidence {a} vs {b}", p[0]);
-    }
+    classify_agrees_with_the_run(&run, tmp.path());
 }
 
 #[test]

@@ -12,12 +12,15 @@ use cochlea_model::{
 use common::*;
 
 fn trained() -> TrainOutcome {
-    let data = offset_task(120, 3, 1);
-    let cfg = TrainConfig {
+    trained_with(TrainConfig {
         epochs: 2,
         batch_size: 16,
         ..TrainConfig::default()
-    };
+    })
+}
+
+fn trained_with(cfg: TrainConfig) -> TrainOutcome {
+    let data = offset_task(120, 3, 1);
     let mut log = Vec::new();
     let mut on_epoch = recorder(&mut log);
     train(
@@ -172,7 +175,6 @@ fn damaged_or_mismatched_bundles_are_refused() {
 #[test]
 fn an_ensemble_averages_its_members_and_round_trips() {
     let _guard = serial();
-    let data = offset_task(120, 3, 1);
     let test = offset_task(40, 3, 2);
     let member = |m: usize| {
         let base = TrainConfig {
@@ -181,22 +183,10 @@ fn an_ensemble_averages_its_members_and_round_trips() {
             ensemble: 3,
             ..TrainConfig::default()
         };
-        let cfg = TrainConfig {
+        trained_with(TrainConfig {
             seed: base.member_seed(m),
             ..base
-        };
-        let mut log = Vec::new();
-        let mut on_epoch = recorder(&mut log);
-        train(
-            &small_net(),
-            &cfg,
-            &AugmentConfig::default(),
-            3,
-            &data,
-            None,
-            TrainOptions::new(&mut on_epoch),
-        )
-        .expect("training")
+        })
         .model
     };
     let members: Vec<Classifier> = (0..3).map(member).collect();
