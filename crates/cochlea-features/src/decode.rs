@@ -83,12 +83,13 @@ pub fn decode_file(path: &Path, target_sr: u32) -> Result<Clip, Error> {
         source,
     };
     let ext = path.extension().and_then(|e| e.to_str());
-    let len = fs::metadata(path).map_err(io)?.len();
+    // One open and one fstat, as `fs::read` does, for either way of reading.
+    let mut file = fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
     if len > STREAM_ABOVE {
         // Read from the file as decoding goes: the bytes of a long recording
         // are never held. Its WAV headers are settled on the bytes symphonia's
         // probe can reach; a header that needs a change goes the other way.
-        let mut file = fs::File::open(path).map_err(io)?;
         let mut head = Vec::new();
         (&mut file)
             .take(PROBE_REACH)
@@ -98,14 +99,15 @@ pub fn decode_file(path: &Path, target_sr: u32) -> Result<Clip, Error> {
             path: path.to_path_buf(),
             reason,
         })?;
+        file.rewind().map_err(io)?;
         if settled.is_empty() {
-            file.rewind().map_err(io)?;
             let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
             return decode_stream(mss, len, ext, target_sr, path);
         }
     }
     // Whole-file reads: clips are small, and one read beats many buffered ones.
-    let bytes = fs::read(path).map_err(io)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
+    file.read_to_end(&mut bytes).map_err(io)?;
     decode_source(Cow::Owned(bytes), ext, target_sr, path)
 }
 
@@ -199,6 +201,9 @@ fn decode_stream(
         return Err(Error::Empty {
             path: path.to_path_buf(),
         });
+    }
+    if stats.peak > MAX_PEAK {
+        return Err(too_loud(path, stats.peak));
     }
 
     let info = ClipInfo {
@@ -382,11 +387,20 @@ fn decode_mono(
                 state.insert((s, LevelsAcc::new(from), from))
             }
         };
+        if let Some(out) = stream.passthrough_buffer() {
+            // Same rate: the packet goes straight into the output, which is
+            // measured whole at the end.
+            let start = out.len();
+            append_mono(&buf, n_ch, out, &mut interleaved, &mut non_finite);
+            source_frames += (out.len() - start) as u64;
+            continue;
+        }
         piece.clear();
         append_mono(&buf, n_ch, &mut piece, &mut interleaved, &mut non_finite);
         source_frames += piece.len() as u64;
-        // Refused before it reaches the resampler, whose FFTs overflow on it.
-        let peak = piece.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        // Refused before it reaches the resampler, whose FFTs overflow on
+        // it; without resampling, after decoding (`decode_stream`).
+        let peak = peak_of(&piece);
         if peak > MAX_PEAK {
             return Err(too_loud(path, peak));
         }
@@ -406,12 +420,15 @@ fn decode_mono(
         )));
     }
     let (samples, stats) = match state {
-        Some((stream, levels, _)) => (
-            stream
+        Some((stream, mut levels, _)) => {
+            let samples = stream
                 .finish()
-                .map_err(|reason| resample_error(path, source_rate, target_sr, reason))?,
-            levels.finish(),
-        ),
+                .map_err(|reason| resample_error(path, source_rate, target_sr, reason))?;
+            if source_rate == target_sr {
+                levels.push(&samples);
+            }
+            (samples, levels.finish())
+        }
         None => (Vec::new(), LevelsAcc::new(source_rate).finish()),
     };
     Ok(Decoded {
@@ -422,6 +439,19 @@ fn decode_mono(
         non_finite,
         stats,
     })
+}
+
+/// Largest `|x|`, in eight lanes so that it vectorises.
+fn peak_of(x: &[f32]) -> f32 {
+    let mut p = [0.0f32; 8];
+    let lanes = x.chunks_exact(8);
+    let tail = lanes.remainder().iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    for v in lanes {
+        for i in 0..8 {
+            p[i] = p[i].max(v[i].abs());
+        }
+    }
+    p.iter().fold(tail, |m, &v| m.max(v))
 }
 
 fn too_loud(path: &Path, peak: f32) -> Error {

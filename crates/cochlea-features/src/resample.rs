@@ -79,6 +79,12 @@ impl Stream {
         self.out.reserve(n);
     }
 
+    /// The output itself when the rates are equal, so that a caller can
+    /// write samples into it without a copy; `None` when resampling.
+    pub fn passthrough_buffer(&mut self) -> Option<&mut Vec<f32>> {
+        self.fft.is_none().then_some(&mut self.out)
+    }
+
     /// Feed the next input samples.
     pub fn push(&mut self, samples: &[f32]) -> Result<(), String> {
         if self.fft.is_none() {

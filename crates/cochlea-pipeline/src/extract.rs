@@ -2,6 +2,7 @@
 //! parallel with rayon. A file that fails is reported with its reason and
 //! the others go on.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use cochlea_features::{ClipInfo, Extractor, FeatureConfig, FeatureMatrix, decode};
@@ -42,21 +43,21 @@ pub fn extract_one(
     let cannot_read = |e: std::io::Error| format!("{}: cannot read: {e}", path.display());
     // A long recording is hashed and decoded as it is read, never held
     // whole; a clip is read once for both.
-    let len = std::fs::metadata(path).map_err(cannot_read)?.len();
+    let mut file = std::fs::File::open(path).map_err(cannot_read)?;
+    let len = file.metadata().map_err(cannot_read)?.len();
     let bytes = if len > decode::STREAM_ABOVE {
         None
     } else {
-        Some(std::fs::read(path).map_err(cannot_read)?)
+        let mut b = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
+        file.read_to_end(&mut b).map_err(cannot_read)?;
+        Some(b)
     };
     let content_hash = match &bytes {
         Some(b) => blake3::hash(b),
-        None => {
-            let file = std::fs::File::open(path).map_err(cannot_read)?;
-            blake3::Hasher::new()
-                .update_reader(file)
-                .map_err(cannot_read)?
-                .finalize()
-        }
+        None => blake3::Hasher::new()
+            .update_reader(file)
+            .map_err(cannot_read)?
+            .finalize(),
     }
     .to_hex()
     .to_string();
