@@ -70,6 +70,17 @@ dir = "{runs}"
     path
 }
 
+/// Sets `[train] ensemble` in a config written by `demo_config`.
+fn set_ensemble(cfg: &Path, n: usize) {
+    let text = std::fs::read_to_string(cfg).unwrap();
+    assert!(text.contains("seed = 0\n[cache]"));
+    let text = text.replace(
+        "seed = 0\n[cache]",
+        &format!("seed = 0\nensemble = {n}\n[cache]"),
+    );
+    std::fs::write(cfg, text).unwrap();
+}
+
 fn only_run_dir(runs: &Path) -> PathBuf {
     let dirs: Vec<PathBuf> = std::fs::read_dir(runs)
         .unwrap()
@@ -418,11 +429,7 @@ fn interrupt_then_resume(epochs: usize, ensemble: usize) {
         "strategy = \"group\"\ntest_fraction = 0.2",
         epochs,
     );
-    let text = std::fs::read_to_string(&cfg).unwrap().replace(
-        "seed = 0\n[cache]",
-        &format!("seed = 0\nensemble = {ensemble}\n[cache]"),
-    );
-    std::fs::write(&cfg, text).unwrap();
+    set_ensemble(&cfg, ensemble);
     let checkpoints = match ensemble {
         1 => "checkpoints".to_string(),
         n => format!("checkpoints-member-{n}"),
@@ -684,10 +691,7 @@ fn an_ensemble_trains_its_members_saves_them_and_classify_agrees() {
         "strategy = \"group\"\ntest_fraction = 0.2",
         4,
     );
-    let text = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("seed = 0\n[cache]", "seed = 0\nensemble = 3\n[cache]");
-    std::fs::write(&cfg, text).unwrap();
+    set_ensemble(&cfg, 3);
     let out = pipeline(&["run", cfg.to_str().unwrap(), "--quiet", "--json"]);
     ok(&out);
     let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
