@@ -20,17 +20,7 @@ fn extractors() -> &'static [Extractor; 2] {
     static EX: OnceLock<[Extractor; 2]> = OnceLock::new();
     EX.get_or_init(|| {
         let cfg = FeatureConfig {
-            kinds: vec![
-                FeatureKind::Mfcc,
-                FeatureKind::Logmel,
-                FeatureKind::Centroid,
-                FeatureKind::Bandwidth,
-                FeatureKind::Rolloff,
-                FeatureKind::Flatness,
-                FeatureKind::Contrast,
-                FeatureKind::Zcr,
-                FeatureKind::Rms,
-            ],
+            kinds: FeatureKind::FRAME_KINDS.to_vec(),
             deltas: 2,
             contrast_bands: 3,
             ..FeatureConfig::default()

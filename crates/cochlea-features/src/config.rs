@@ -60,6 +60,20 @@ pub enum FeatureKind {
 }
 
 impl FeatureKind {
+    /// Every kind that computes per-frame rows, in declaration order: all
+    /// but [`FeatureKind::Raw`], and all of them can share one matrix.
+    pub const FRAME_KINDS: [FeatureKind; 9] = [
+        FeatureKind::Mfcc,
+        FeatureKind::Logmel,
+        FeatureKind::Centroid,
+        FeatureKind::Bandwidth,
+        FeatureKind::Rolloff,
+        FeatureKind::Flatness,
+        FeatureKind::Contrast,
+        FeatureKind::Zcr,
+        FeatureKind::Rms,
+    ];
+
     /// The name used in configs and row names.
     pub fn name(self) -> &'static str {
         match self {

@@ -95,10 +95,7 @@ pub fn decode_file(path: &Path, target_sr: u32) -> Result<Clip, Error> {
             .take(PROBE_REACH)
             .read_to_end(&mut head)
             .map_err(io)?;
-        let settled = wave_masks_to_clear(&head).map_err(|reason| Error::Unsupported {
-            path: path.to_path_buf(),
-            reason,
-        })?;
+        let settled = wave_masks_to_clear(&head, path)?;
         file.rewind().map_err(io)?;
         if settled.is_empty() {
             let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
@@ -147,10 +144,7 @@ fn decode_source(
             reason: "the file is empty (0 bytes)".into(),
         });
     }
-    let masks = wave_masks_to_clear(&bytes).map_err(|reason| Error::Unsupported {
-        path: path.to_path_buf(),
-        reason,
-    })?;
+    let masks = wave_masks_to_clear(&bytes, path)?;
     if !masks.is_empty() {
         let b = bytes.to_mut();
         for at in masks {
@@ -181,12 +175,6 @@ fn decode_stream(
             from: 0,
             to: 0,
             reason: "the requested sample rate is 0 Hz".into(),
-        });
-    }
-    if byte_len == 0 {
-        return Err(Error::Malformed {
-            path: path.to_path_buf(),
-            reason: "the file is empty (0 bytes)".into(),
         });
     }
     let Decoded {
@@ -383,7 +371,7 @@ fn decode_mono(
                 let from = check_rate(rate, path)?;
                 let mut s = resample::Stream::new(from, target_sr)
                     .map_err(|reason| resample_error(path, from, target_sr, reason))?;
-                s.reserve(s.output_len_for(reserve));
+                s.reserve_for_input(reserve);
                 state.insert((s, LevelsAcc::new(from), from))
             }
         };
@@ -500,14 +488,22 @@ const MAX_WAVE_CHANNELS: u16 = 26;
 /// [`wave_mask_to_clear`] for every RIFF/WAVE header in the buffer:
 /// symphonia's probe finds one after junk or metadata too, not only at the
 /// first byte. Returns the offsets of the masks to set to 0.
-fn wave_masks_to_clear(bytes: &[u8]) -> Result<Vec<usize>, String> {
+fn wave_masks_to_clear(bytes: &[u8], path: &Path) -> Result<Vec<usize>, Error> {
+    let unsupported = |reason| Error::Unsupported {
+        path: path.to_path_buf(),
+        reason,
+    };
     let mut masks = Vec::new();
     let mut from = 0;
     while let Some(i) = bytes[from..]
         .windows(12)
         .position(|w| w[0..4] == *b"RIFF" && w[8..12] == *b"WAVE")
     {
-        masks.extend(wave_mask_to_clear(&bytes[from + i..])?.map(|at| from + i + at));
+        masks.extend(
+            wave_mask_to_clear(&bytes[from + i..])
+                .map_err(unsupported)?
+                .map(|at| from + i + at),
+        );
         from += i + 4;
     }
     Ok(masks)

@@ -66,17 +66,18 @@ impl Stream {
         })
     }
 
-    /// Output frames to expect for `n` input frames (to reserve space).
-    pub fn output_len_for(&self, n: usize) -> usize {
+    /// Output frames for `n` input frames: `ceil(n * to / from)`.
+    fn output_len_for(&self, n: usize) -> usize {
         match &self.fft {
             None => n,
             Some(f) => (f.resample_ratio() * n as f64).ceil() as usize,
         }
     }
 
-    /// Reserve room for `n` more output frames.
-    pub fn reserve(&mut self, n: usize) {
-        self.out.reserve(n);
+    /// Reserve room for the output of `n` more input frames.
+    pub fn reserve_for_input(&mut self, n: usize) {
+        let m = self.output_len_for(n);
+        self.out.reserve(m);
     }
 
     /// The output itself when the rates are equal, so that a caller can
@@ -107,13 +108,10 @@ impl Stream {
 
     /// The resampled signal.
     pub fn finish(mut self) -> Result<Vec<f32>, String> {
-        let Some(expected) = self
-            .fft
-            .as_ref()
-            .map(|f| (f.resample_ratio() * self.input_len as f64).ceil() as usize)
-        else {
+        if self.fft.is_none() {
             return Ok(self.out);
-        };
+        }
+        let expected = self.output_len_for(self.input_len);
         if self.input_len == 0 {
             return Ok(Vec::new());
         }

@@ -8,21 +8,9 @@ use cochlea_features::batch::{extract_files, extract_samples};
 use cochlea_features::{Error, Extractor, FeatureConfig, FeatureKind, PadMode, Preset};
 use proptest::prelude::*;
 
-const ALL_FRAME_KINDS: [FeatureKind; 9] = [
-    FeatureKind::Mfcc,
-    FeatureKind::Logmel,
-    FeatureKind::Centroid,
-    FeatureKind::Bandwidth,
-    FeatureKind::Rolloff,
-    FeatureKind::Flatness,
-    FeatureKind::Contrast,
-    FeatureKind::Zcr,
-    FeatureKind::Rms,
-];
-
 fn all_kinds(contrast_bands: usize) -> FeatureConfig {
     FeatureConfig {
-        kinds: ALL_FRAME_KINDS.to_vec(),
+        kinds: FeatureKind::FRAME_KINDS.to_vec(),
         deltas: 2,
         contrast_bands,
         ..Default::default()
@@ -284,7 +272,7 @@ fn blocks_equal_their_single_kind_extractions() {
     let x = signal(5000, 7);
     let combined = Extractor::new(&all_kinds(5), 8000).unwrap();
     let all = combined.compute(&x);
-    for kind in ALL_FRAME_KINDS {
+    for kind in FeatureKind::FRAME_KINDS {
         let deltas = if matches!(kind, FeatureKind::Mfcc | FeatureKind::Logmel) {
             2
         } else {
@@ -336,7 +324,7 @@ fn non_finite_input_does_not_panic() {
 fn uncentred_short_clip_has_no_frames() {
     let cfg = FeatureConfig {
         center: false,
-        kinds: ALL_FRAME_KINDS.to_vec(),
+        kinds: FeatureKind::FRAME_KINDS.to_vec(),
         contrast_bands: 5,
         ..Default::default()
     };
@@ -369,7 +357,7 @@ proptest! {
             hop_length: hop,
             pad_mode: if reflect { PadMode::Reflect } else { PadMode::Constant },
             center,
-            kinds: ALL_FRAME_KINDS.to_vec(),
+            kinds: FeatureKind::FRAME_KINDS.to_vec(),
             deltas: 2,
             contrast_bands: 3,
             // The lowest band must hold two FFT bins.

@@ -64,17 +64,7 @@ fn config_for(params: &Value, reference: &str) -> FeatureConfig {
         ..FeatureConfig::default()
     };
     if reference == "librosa" {
-        cfg.kinds = vec![
-            FeatureKind::Mfcc,
-            FeatureKind::Logmel,
-            FeatureKind::Centroid,
-            FeatureKind::Bandwidth,
-            FeatureKind::Rolloff,
-            FeatureKind::Flatness,
-            FeatureKind::Contrast,
-            FeatureKind::Zcr,
-            FeatureKind::Rms,
-        ];
+        cfg.kinds = FeatureKind::FRAME_KINDS.to_vec();
         cfg.deltas = 2;
         cfg.delta_width = int("delta_width");
         cfg.rolloff_percent = num("roll_percent");
