@@ -4,7 +4,6 @@
 //! file.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use crate::Error;
@@ -43,28 +42,18 @@ pub fn write_npy_f32(path: &Path, shape: &[usize], data: &[f32]) -> Result<(), E
     header.push('\n');
     let header_len = u16::try_from(header.len()).map_err(|_| npy_err("header too long".into()))?;
 
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
     // Streamed through a buffer: an hour of features is tens of megabytes,
     // which need not be held twice.
-    let mut out = std::io::BufWriter::new(tmp.as_file_mut());
-    out.write_all(MAGIC).map_err(io)?;
-    out.write_all(&[1, 0]).map_err(io)?;
-    out.write_all(&header_len.to_le_bytes()).map_err(io)?;
-    out.write_all(header.as_bytes()).map_err(io)?;
-    for v in data {
-        out.write_all(&v.to_le_bytes()).map_err(io)?;
-    }
-    out.flush().map_err(io)?;
-    drop(out);
-    tmp.persist(path).map_err(|e| io(e.error))?;
+    cochlea_io::write_with(path, cochlea_io::Durability::Durable, |out| {
+        out.write_all(MAGIC)?;
+        out.write_all(&[1, 0])?;
+        out.write_all(&header_len.to_le_bytes())?;
+        out.write_all(header.as_bytes())?;
+        for v in data {
+            out.write_all(&v.to_le_bytes())?;
+        }
+        Ok(())
+    })?;
     Ok(())
 }
 

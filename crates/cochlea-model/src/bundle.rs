@@ -16,8 +16,7 @@
 //! place, so a reader never sees half a bundle.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
@@ -197,7 +196,12 @@ impl Classifier {
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
     let bytes = serde_json::to_vec_pretty(value)
         .map_err(|e| Error::bundle(path, format!("cannot serialise: {e}")))?;
-    std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+    // Inside a folder that `write_dir_atomically` flushes as a whole.
+    Ok(cochlea_io::write(
+        path,
+        &bytes,
+        cochlea_io::Durability::Unsynced,
+    )?)
 }
 
 /// Saves named tensors as safetensors (copied to the CPU first).
@@ -263,49 +267,20 @@ pub(crate) fn copy_tensors(
     Ok(())
 }
 
-static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-fn sibling(dir: &Path, tag: &str) -> Result<PathBuf, Error> {
-    let name = dir
-        .file_name()
-        .ok_or_else(|| Error::bundle(dir, "not a directory name"))?
-        .to_string_lossy();
-    let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    Ok(dir.with_file_name(format!(".{name}.{tag}-{}-{n}", std::process::id())))
-}
-
-/// Fills a temporary sibling of `dir` with `fill`, then renames it to `dir`.
-/// An existing `dir` is moved aside first and removed after the rename.
+/// Fills a temporary sibling of `dir` with `fill`, then renames it to `dir`,
+/// durably (every file flushed before the rename, the parent after).
 pub(crate) fn write_dir_atomically(
     dir: &Path,
     fill: impl FnOnce(&Path) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    }
-    let tmp = sibling(dir, "tmp")?;
-    std::fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    if let Err(e) = fill(&tmp) {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    let old = if dir.exists() {
-        let old = sibling(dir, "old")?;
-        std::fs::rename(dir, &old).map_err(|e| Error::io(dir, e))?;
-        Some(old)
-    } else {
-        None
-    };
-    std::fs::rename(&tmp, dir).map_err(|e| Error::io(dir, e))?;
-    if let Some(old) = old {
-        std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
-    }
-    Ok(())
+    cochlea_io::replace_dir(dir, cochlea_io::Durability::Durable, fill)
 }
 
-/// Writes a file through a temporary sibling and a rename.
+/// Writes a file through a temporary sibling and a rename, durably.
 pub(crate) fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let tmp = sibling(path, "tmp")?;
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    Ok(cochlea_io::write(
+        path,
+        bytes,
+        cochlea_io::Durability::Durable,
+    )?)
 }

@@ -89,3 +89,12 @@ impl Error {
         }
     }
 }
+
+impl From<cochlea_io::Error> for Error {
+    fn from(e: cochlea_io::Error) -> Self {
+        Error::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}

@@ -1,19 +1,16 @@
-//! Files users keep are never left half-written: write a sibling temp file,
-//! flush it to disk, then rename it over the target (atomic on POSIX).
+//! What the pipeline writes goes through `cochlea_io`: atomically always,
+//! and durably (file and parent folder flushed) for everything users keep.
 
-use std::io::Write;
 use std::path::Path;
+
+use cochlea_io::Durability;
 
 use crate::error::Error;
 
-/// Writes `bytes` to `path` atomically and durably (flushed to disk before
-/// the rename), for what users keep: reports, bundles, dumps.
-///
-/// A device, pipe or socket (`--out /dev/stdout`) is written directly: it
-/// cannot be replaced atomically, and must not be, since renaming over it
-/// would swap a device node for a plain file.
+/// Writes `bytes` to `path` atomically and durably, for what users keep:
+/// reports, metrics, run state, dumps. A device or pipe is written directly.
 pub fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    write_inner(path, bytes, true)
+    Ok(cochlea_io::write(path, bytes, Durability::Durable)?)
 }
 
 /// Writes `bytes` to `path` atomically but without waiting for the disk:
@@ -21,54 +18,17 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 /// torn by a power cut is detected and recomputed. One `fsync` per cached
 /// clip would cost more than computing its features.
 pub fn write_unsynced(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    write_inner(path, bytes, false)
+    Ok(cochlea_io::write(path, bytes, Durability::Unsynced)?)
 }
 
-fn write_inner(path: &Path, bytes: &[u8], durable: bool) -> Result<(), Error> {
-    if let Ok(meta) = std::fs::metadata(path)
-        && !meta.is_file()
-        && !meta.is_dir()
-    {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .open(path)
-            .map_err(|e| Error::io(path, e))?;
-        f.write_all(bytes).map_err(|e| Error::io(path, e))?;
-        return f.flush().map_err(|e| Error::io(path, e));
-    }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    if durable {
-        tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    }
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
-}
-
-/// Writes a value as pretty JSON, atomically.
+/// Writes a value as pretty JSON, atomically and durably.
 pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), Error> {
     let text =
         serde_json::to_vec_pretty(value).map_err(|e| Error::io(path, std::io::Error::other(e)))?;
     write(path, &text)
 }
 
-/// `std::fs::create_dir_all`, but when a file stands where a folder must be,
-/// the error names that file (the OS only says "File exists" or "Not a
-/// directory").
+/// `std::fs::create_dir_all`, naming the file that stands where a folder must be.
 pub fn create_dir_all(dir: &Path) -> Result<(), Error> {
-    std::fs::create_dir_all(dir).map_err(|e| match dir.ancestors().find(|a| a.is_file()) {
-        Some(file) => Error::io(
-            file,
-            std::io::Error::other(format!("is a file, so {} cannot be created", dir.display())),
-        ),
-        None => Error::io(dir, e),
-    })
+    Ok(cochlea_io::create_dir_all(dir)?)
 }

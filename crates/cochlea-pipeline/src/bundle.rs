@@ -6,7 +6,7 @@ use cochlea_features::Extractor;
 use cochlea_model::Classifier;
 
 use crate::error::Error;
-use crate::run::InputSpec;
+use crate::spec::{BundleMeta, InputSpec};
 
 /// A model ready for inference: network, classes, and the input recipe.
 pub struct LoadedModel {
@@ -18,6 +18,8 @@ pub struct LoadedModel {
     pub classes: Vec<String>,
     /// Features, normalization and length, exactly as in training.
     pub input: InputSpec,
+    /// Everything the pipeline recorded with the model.
+    pub meta: BundleMeta,
     /// The extractor of `input.features`.
     pub extractor: Extractor,
 }
@@ -55,13 +57,12 @@ pub fn resolve(path: &Path) -> Result<PathBuf, Error> {
 pub fn load(path: &Path) -> Result<LoadedModel, Error> {
     let dir = resolve(path)?;
     let (model, info) = Classifier::load(&dir)?;
-    let input: InputSpec = serde_json::from_value(
-        info.metadata.get("input").cloned().unwrap_or_default(),
-    )
-    .map_err(|e| Error::Bundle {
-        path: dir.clone(),
-        msg: format!("metadata.input: {e}"),
-    })?;
+    let meta: BundleMeta =
+        serde_json::from_value(info.metadata.clone()).map_err(|e| Error::Bundle {
+            path: dir.clone(),
+            msg: format!("metadata: {e}"),
+        })?;
+    let input = meta.input.clone();
     let extractor = Extractor::new(&input.features, input.sample_rate)?;
     if extractor.n_rows() != model.n_features() || input.clip_frames != model.n_frames() {
         return Err(Error::Bundle {
@@ -80,6 +81,7 @@ pub fn load(path: &Path) -> Result<LoadedModel, Error> {
         model,
         classes: info.classes,
         input,
+        meta,
         extractor,
     })
 }

@@ -13,7 +13,7 @@ use crate::extract;
 use crate::metrics::argmax;
 use crate::normalize;
 use crate::report::csv_field;
-use crate::run::InputSpec;
+use crate::spec::InputSpec;
 
 /// How the output is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, FieldSource, NormMethod, Strategy};
 use crate::metrics::{argmax, wilson};
-use crate::run::{FoldResult, Prepared, paths_hash};
+use crate::prepare::{Prepared, paths_hash};
+use crate::results::FoldResult;
 use crate::split::Fold;
 
 /// How bad a finding is.
@@ -888,7 +889,7 @@ pub fn diagnose(
     probes: bool,
 ) -> Result<DoctorReport, crate::Error> {
     let t0 = Instant::now();
-    let crate::run::Setup { p, folds, frames } = crate::run::setup(cfg, quiet)?;
+    let crate::prepare::Setup { p, folds, frames } = crate::prepare::setup(cfg, quiet)?;
     let mut findings = data_checks(cfg, &p, &folds);
     findings.extend(feature_checks(cfg, &p, &folds));
     let k = p.classes.len();
@@ -902,7 +903,7 @@ pub fn diagnose(
     let mut pr = Probes::default();
     let mut sweep = Vec::new();
     if probes {
-        let fi = crate::run::fold_inputs(cfg, &p, &folds[0], frames)?;
+        let fi = crate::prepare::fold_inputs(cfg, &p, &folds[0], frames)?;
         let held_out = fi.val.as_ref().unwrap_or(&fi.test);
         let left = |t: &Instant| (budget_s - t.elapsed().as_secs_f64()).max(0.0);
         pr = run_probes(cfg, &fi.train, held_out, k, left(&t0));

@@ -11,7 +11,7 @@ use crate::atomic;
 use crate::error::Error;
 use crate::extract;
 use crate::report::csv_field;
-use crate::run::InputSpec;
+use crate::spec::InputSpec;
 
 /// Options of the dump.
 pub struct DumpOptions<'a> {

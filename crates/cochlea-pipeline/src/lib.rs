@@ -20,9 +20,13 @@ pub mod extract;
 pub mod init;
 pub mod metrics;
 pub mod normalize;
+pub mod prepare;
 pub mod progress;
 pub mod report;
+pub mod results;
 pub mod run;
+pub mod rundir;
+pub mod spec;
 pub mod split;
 pub mod svg;
 

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use cochlea_features::Extractor;
 use cochlea_pipeline::classify::{self, ClassifyOptions, Format};
 use cochlea_pipeline::run::{self, RunOptions};
+use cochlea_pipeline::rundir::{self, RunDir};
 use cochlea_pipeline::{Config, bundle, doctor, dump, init};
 
 /// Turn folders of audio into trained, explained 1D-CNN classifiers.
@@ -158,13 +159,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         } => {
             let config = match (&config, &resume) {
                 (Some(c), _) => c.clone(),
-                (None, Some(dir)) => dir.join("config.toml"),
+                (None, Some(dir)) => rundir::config_of(dir),
                 (None, None) => bail!("give a config file or --resume RUN_DIR"),
             };
             if let Some(dir) = &resume
-                && !dir.join("checkpoints").is_dir()
-                && !dir.join("folds").is_dir()
-                && !dir.join("state").is_dir()
+                && !RunDir::is_resumable_dir(dir)
             {
                 bail!(
                     "{}: not an interrupted run directory (no checkpoints or state)",
@@ -409,7 +408,7 @@ fn print_findings(r: &doctor::DoctorReport) {
     println!("({:.1} s)", r.seconds);
 }
 
-fn print_summary(r: &run::RunResult) {
+fn print_summary(r: &cochlea_pipeline::results::RunResult) {
     if r.folds.len() > 1 {
         for f in &r.folds {
             println!(

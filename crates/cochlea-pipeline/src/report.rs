@@ -8,7 +8,7 @@ use crate::atomic;
 use crate::config::Config;
 use crate::doctor::{self, Verdict};
 use crate::error::Error;
-use crate::run::{Prediction, RunResult};
+use crate::results::{Prediction, RunResult};
 use crate::svg::{self, Series, esc};
 
 /// Writes every report file of a run into its run directory.

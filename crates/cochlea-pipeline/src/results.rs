@@ -1,0 +1,136 @@
+//! What a run produced: predictions, per-fold results, the data summary and
+//! the run's result (`metrics.json`). Plain data, shared by `run`, `doctor`
+//! and `report`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use cochlea_model::{EpochMetrics, NetSummary};
+use serde::{Deserialize, Serialize};
+
+use crate::doctor;
+use crate::metrics::Metrics;
+use crate::normalize::Normalizer;
+
+/// One test prediction.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Prediction {
+    /// The file.
+    pub path: PathBuf,
+    /// Fold that tested it.
+    pub fold: String,
+    /// True class.
+    pub truth: String,
+    /// Predicted class.
+    pub predicted: String,
+    /// Probability of the predicted class.
+    pub confidence: f32,
+    /// Probability of every class, in class order.
+    pub proba: Vec<f32>,
+}
+
+/// The result of one fold.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FoldResult {
+    /// Fold name ("main", "fold1", or the held-out group).
+    pub name: String,
+    /// Files in train / validation / test.
+    pub sizes: [usize; 3],
+    /// Groups of each side (empty when groups are not used).
+    pub groups: [Vec<String>; 3],
+    /// Test metrics.
+    pub test: Metrics,
+    /// Per-epoch history.
+    pub history: Vec<EpochMetrics>,
+    /// Epoch whose weights were kept.
+    pub best_epoch: usize,
+    /// Early stopping ended training.
+    pub stopped_early: bool,
+    /// The network.
+    pub net: NetSummary,
+    /// Model bundle folder, relative to the run directory.
+    pub bundle: PathBuf,
+    /// The fitted normalization.
+    pub normalizer: Normalizer,
+    /// Seconds spent training.
+    pub train_seconds: f64,
+    /// With `train.ensemble` > 1: each member's test accuracy on its own
+    /// (the fold's `test` metrics are the ensemble's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub member_accuracy: Vec<f64>,
+}
+
+/// Summary of the data as found.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DataSummary {
+    /// Class names in order.
+    pub classes: Vec<String>,
+    /// Files per class (decoded).
+    pub counts: Vec<usize>,
+    /// Files found.
+    pub files_found: usize,
+    /// Files used.
+    pub files_used: usize,
+    /// Files left out, with the reason.
+    pub skipped: Vec<(PathBuf, String)>,
+    /// Files per source sample rate.
+    pub sample_rates: BTreeMap<u32, usize>,
+    /// Files per channel count.
+    pub channels: BTreeMap<u16, usize>,
+    /// Per class: min, mean, max duration in seconds.
+    pub durations: Vec<[f64; 3]>,
+    /// Number of distinct groups.
+    pub n_groups: usize,
+    /// Features computed now vs taken from the cache.
+    pub cache_hits: usize,
+    /// Feature row names.
+    pub row_names: Vec<String>,
+    /// Frames per model input.
+    pub clip_frames: usize,
+    /// Frame hop in seconds.
+    pub hop_seconds: f64,
+}
+
+/// Everything a run produced; what `metrics.json` holds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunResult {
+    /// Run name.
+    pub name: String,
+    /// The run directory.
+    pub run_dir: PathBuf,
+    /// Split strategy.
+    pub strategy: String,
+    /// Data summary.
+    pub data: DataSummary,
+    /// Per fold.
+    pub folds: Vec<FoldResult>,
+    /// Mean and standard deviation of test accuracy over folds.
+    pub accuracy_mean_std: [f64; 2],
+    /// Mean and standard deviation of balanced accuracy over folds.
+    pub balanced_accuracy_mean_std: [f64; 2],
+    /// Seconds per stage.
+    pub timings: BTreeMap<String, f64>,
+    /// BLAKE3 of the resolved config.
+    pub config_hash: String,
+    /// BLAKE3 over (path, content hash, label) of every file used.
+    pub data_hash: String,
+    /// Training stopped early by an interruption.
+    pub interrupted: bool,
+    /// Where an interrupted run stopped; `pipeline run --resume` continues it.
+    pub stopped_at: Option<String>,
+    /// Diagnostics, most likely cause of a bad result first.
+    pub findings: Vec<doctor::Finding>,
+}
+
+/// Mean and population standard deviation.
+pub fn mean_std(v: &[f64]) -> [f64; 2] {
+    if v.is_empty() {
+        return [0.0, 0.0];
+    }
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    [
+        m,
+        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt(),
+    ]
+}

@@ -1,0 +1,76 @@
+//! The input recipe a model carries in its bundle ([`InputSpec`]) and the
+//! typed metadata the pipeline stores beside the network ([`BundleMeta`]).
+
+use serde::{Deserialize, Serialize};
+
+use cochlea_features::FeatureMatrix;
+
+use crate::config::{CropMode, PadMode};
+use crate::metrics::Metrics;
+use crate::normalize::{self, Normalizer};
+
+/// What the model needs to turn a file into its input: stored in the bundle.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InputSpec {
+    /// Feature settings.
+    pub features: cochlea_features::FeatureConfig,
+    /// Sample rate the audio is resampled to.
+    pub sample_rate: u32,
+    /// Names of the feature rows.
+    pub row_names: Vec<String>,
+    /// Frames per model input.
+    pub clip_frames: usize,
+    /// Padding of short clips.
+    pub pad: PadMode,
+    /// Cropping of long clips.
+    pub crop: CropMode,
+    /// The fitted normalization.
+    pub normalizer: Normalizer,
+}
+
+impl InputSpec {
+    /// Turns one clip's raw features into the model's input `[rows x clip_frames]`.
+    pub fn prepare(&self, m: &FeatureMatrix) -> Vec<f32> {
+        normalize::fit_length(
+            &self.normalizer.apply(m),
+            self.clip_frames,
+            self.pad,
+            self.crop,
+        )
+    }
+}
+
+/// What the pipeline writes under `metadata` in a bundle's `model.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BundleMeta {
+    /// The exact input recipe.
+    pub input: InputSpec,
+    /// Fold the model was trained in.
+    pub fold: String,
+    /// Run name.
+    pub run: String,
+    /// BLAKE3 of the resolved config.
+    pub config_hash: String,
+    /// BLAKE3 of the data used.
+    pub data_hash: String,
+    /// Test metrics of the fold.
+    pub test_metrics: Metrics,
+    /// Versions of the software that trained it.
+    pub versions: Versions,
+}
+
+/// Versions recorded in a bundle.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Versions {
+    /// This crate's version.
+    pub cochlea: String,
+}
+
+impl Versions {
+    /// The versions of this build.
+    pub fn current() -> Self {
+        Self {
+            cochlea: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
