@@ -24,7 +24,7 @@ use tch::{Device, Kind, Tensor};
 use crate::Error;
 use crate::classifier::Classifier;
 use crate::config::NetConfig;
-use crate::net::NetSummary;
+use crate::shape::NetSummary;
 
 /// Version of the bundle layout written by this crate. Loading refuses other
 /// versions.

@@ -21,9 +21,9 @@ use crate::bundle::{
     write_file_atomically, write_json,
 };
 use crate::classifier::Classifier;
+use crate::epoch::EpochMetrics;
 use crate::optim::Optim;
 use crate::schedule::PlateauState;
-use crate::train::EpochMetrics;
 
 const FORMAT_VERSION: u32 = 1;
 const LATEST: &str = "LATEST";

@@ -5,7 +5,8 @@ use tch::{Device, Kind, Tensor};
 
 use crate::Error;
 use crate::config::NetConfig;
-use crate::net::{Net, NetSummary};
+use crate::net::Net;
+use crate::shape::NetSummary;
 
 /// Examples per forward pass at inference; large enough to keep the
 /// convolutions efficient, small enough to bound memory.

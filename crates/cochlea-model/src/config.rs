@@ -310,6 +310,7 @@ pub enum DeviceChoice {
     Auto,
 }
 
+#[cfg(feature = "torch")]
 impl DeviceChoice {
     /// The libtorch device this choice means on this machine.
     pub fn resolve(self) -> Result<tch::Device, Error> {

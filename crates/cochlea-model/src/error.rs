@@ -57,10 +57,12 @@ pub enum Error {
     },
 
     /// libtorch reported an error.
+    #[cfg(feature = "torch")]
     #[error("libtorch: {}", first_line(.0))]
     Torch(#[from] tch::TchError),
 }
 
+#[cfg(feature = "torch")]
 /// libtorch appends its C++ stack (30-odd `frame #n` lines) to the message;
 /// the first line says what went wrong.
 fn first_line(e: &tch::TchError) -> String {
@@ -72,6 +74,7 @@ fn first_line(e: &tch::TchError) -> String {
         .to_string()
 }
 
+#[cfg_attr(not(feature = "torch"), allow(dead_code))]
 impl Error {
     /// Wraps an I/O error with the path it concerns.
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {

@@ -7,6 +7,12 @@
 //! on disk ([`Classifier::save`], [`Classifier::load`]), plus two small
 //! training probes for diagnostics ([`overfit_one_batch`], [`linear_probe`]).
 //!
+//! Everything that holds a tensor needs the `torch` feature (on by
+//! default). Without it the crate builds with no libtorch and offers the
+//! configs ([`NetConfig`], [`TrainConfig`], [`AugmentConfig`]), their checks
+//! and the shape arithmetic ([`NetConfig::validate`] -> [`NetSummary`]), the
+//! epoch records ([`EpochMetrics`]) and the error type.
+//!
 //! Its input is plain data, [`Dataset`]: examples of shape
 //! `[n_features, n_frames]` and class indices. It knows nothing of audio
 //! files or feature extraction.
@@ -26,30 +32,56 @@
 //! # let _ = proba; Ok(()) }
 //! ```
 
-mod augment;
-mod bundle;
-mod checkpoint;
-mod classifier;
+// Torch-free: configs, shape arithmetic, epoch records, errors, seeds.
 mod config;
-mod data;
+mod epoch;
 mod error;
-mod net;
-mod optim;
-mod probe;
+// Seed derivation is torch-free (member seeds are part of the config); the
+// generator itself serves training only.
+#[cfg_attr(not(feature = "torch"), allow(dead_code))]
 mod rng;
+mod shape;
+
+// Everything that holds a tensor.
+#[cfg(feature = "torch")]
+mod augment;
+#[cfg(feature = "torch")]
+mod bundle;
+#[cfg(feature = "torch")]
+mod checkpoint;
+#[cfg(feature = "torch")]
+mod classifier;
+#[cfg(feature = "torch")]
+mod data;
+#[cfg(feature = "torch")]
+mod net;
+#[cfg(feature = "torch")]
+mod optim;
+#[cfg(feature = "torch")]
+mod probe;
+#[cfg(feature = "torch")]
 mod schedule;
+#[cfg(feature = "torch")]
 mod train;
 
-pub use bundle::{BundleInfo, FORMAT_VERSION};
-pub use classifier::Classifier;
 pub use config::{
     Activation, AugmentConfig, BlockConfig, ClassWeights, DeviceChoice, Head, Monitor, NetConfig,
     Optimizer, Padding, PoolKind, Scheduler, TrainConfig,
 };
-pub use data::Dataset;
+pub use epoch::{Control, EpochMetrics};
 pub use error::Error;
-pub use net::{LayerSummary, NetSummary};
-pub use probe::{OVERFIT_BATCH, ProbeResult, linear_probe, overfit_one_batch};
-pub use train::{BatchCallback, Control, EpochMetrics, TrainOptions, TrainOutcome, train};
+pub use shape::{LayerSummary, NetSummary};
 
+#[cfg(feature = "torch")]
+pub use bundle::{BundleInfo, FORMAT_VERSION};
+#[cfg(feature = "torch")]
+pub use classifier::Classifier;
+#[cfg(feature = "torch")]
+pub use data::Dataset;
+#[cfg(feature = "torch")]
+pub use probe::{OVERFIT_BATCH, ProbeResult, linear_probe, overfit_one_batch};
+#[cfg(feature = "torch")]
+pub use train::{BatchCallback, TrainOptions, TrainOutcome, train};
+
+#[cfg(feature = "torch")]
 pub use tch;
