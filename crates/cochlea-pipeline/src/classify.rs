@@ -81,7 +81,7 @@ pub struct Tally {
 
 /// Starts of the windows covering `n` frames with windows of `w` frames,
 /// hop `w / 2`, the last window flush with the end.
-pub fn window_starts(n: usize, w: usize) -> Vec<usize> {
+fn window_starts(n: usize, w: usize) -> Vec<usize> {
     if n <= w {
         return vec![0];
     }
@@ -152,7 +152,7 @@ fn row_of(
 }
 
 /// Writes one row in the chosen format.
-pub fn write_row(out: &mut dyn Write, r: &Row, format: Format) -> std::io::Result<()> {
+fn write_row(out: &mut dyn Write, r: &Row, format: Format) -> std::io::Result<()> {
     match format {
         Format::Json => {
             serde_json::to_writer(&mut *out, r).map_err(std::io::Error::other)?;

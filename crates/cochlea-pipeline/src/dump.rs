@@ -131,7 +131,7 @@ fn dump_one(i: usize, p: &Path, ex: &Extractor, o: &DumpOptions<'_>) -> Result<S
 /// A colour image of a feature matrix: time left to right, row 0 at the
 /// bottom, each row scaled by its own range so MFCC rows of very different
 /// scales stay visible; magma-like colour map; pixels enlarged for reading.
-pub fn png_of(m: &FeatureMatrix) -> Vec<u8> {
+fn png_of(m: &FeatureMatrix) -> Vec<u8> {
     let sx = (800 / m.n_frames.max(1)).clamp(1, 8);
     let sy = (400 / m.n_rows.max(1)).clamp(2, 16);
     let (w, h) = (m.n_frames.max(1) * sx, m.n_rows.max(1) * sy);

@@ -130,7 +130,7 @@ pub fn prepare(cfg: &Config, quiet: bool) -> Result<Prepared, Error> {
 }
 
 /// 95th percentile of the frame counts of `idx`, at least 1.
-pub fn auto_frames(extracted: &[Extracted], idx: &[usize]) -> usize {
+fn auto_frames(extracted: &[Extracted], idx: &[usize]) -> usize {
     let mut f: Vec<usize> = idx
         .iter()
         .map(|&i| extracted[i].features.n_frames)
@@ -155,7 +155,7 @@ pub fn paths_hash(items: &[Item], idx: &[usize]) -> String {
 }
 
 /// Builds a model dataset of `idx` with `spec`.
-pub fn model_data(
+fn model_data(
     p: &Prepared,
     idx: &[usize],
     spec: &InputSpec,

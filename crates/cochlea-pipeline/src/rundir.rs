@@ -163,7 +163,7 @@ fn new_run_dir(root: &Path, name: &str) -> Result<PathBuf, Error> {
 }
 
 /// `YYYYmmdd-HHMMSS` in UTC.
-pub fn utc_stamp() -> String {
+fn utc_stamp() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
