@@ -1,6 +1,8 @@
 //! Run reports: `report.md`, a self-contained `report.html` (inline SVG, no
 //! network), and `predictions.csv`. `metrics.json` is written by the run.
 
+pub mod csv;
+
 use std::fmt::Write;
 use std::path::Path;
 
@@ -18,10 +20,10 @@ pub fn write_all(
     cfg: &Config,
     cfg_path: &Path,
 ) -> Result<(), Error> {
-    atomic::write(
-        &r.run_dir.join("predictions.csv"),
-        predictions_csv(r, preds).as_bytes(),
-    )?;
+    let csv_path = r.run_dir.join("predictions.csv");
+    let csv =
+        csv::predictions(r, preds).map_err(|e| Error::io(&csv_path, std::io::Error::from(e)))?;
+    atomic::write(&csv_path, &csv)?;
     atomic::write(
         &r.run_dir.join("report.md"),
         markdown(r, preds, cfg, cfg_path).as_bytes(),
@@ -31,40 +33,6 @@ pub fn write_all(
         html(r, preds, cfg, cfg_path).as_bytes(),
     )?;
     Ok(())
-}
-
-/// Quotes a CSV field when needed.
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-fn predictions_csv(r: &RunResult, preds: &[Prediction]) -> String {
-    let mut s = String::from("path,fold,true,predicted,confidence,correct");
-    for c in &r.data.classes {
-        let _ = write!(s, ",p_{}", csv_field(c));
-    }
-    s.push('\n');
-    for p in preds {
-        let _ = write!(
-            s,
-            "{},{},{},{},{:.6},{}",
-            csv_field(&p.path.to_string_lossy()),
-            csv_field(&p.fold),
-            csv_field(&p.truth),
-            csv_field(&p.predicted),
-            p.confidence,
-            p.truth == p.predicted
-        );
-        for v in &p.proba {
-            let _ = write!(s, ",{v:.6}");
-        }
-        s.push('\n');
-    }
-    s
 }
 
 /// Confusion summed over folds.
