@@ -1,6 +1,7 @@
 //! `pipeline classify`: batch classification of files and folders with a
 //! trained model, streaming in chunks so huge folders never sit in memory.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -12,7 +13,7 @@ use crate::error::Error;
 use crate::extract;
 use crate::metrics::argmax;
 use crate::normalize;
-use crate::report::csv_field;
+use crate::report::csv::{Fixed, write_record};
 use crate::spec::InputSpec;
 
 /// How the output is written.
@@ -62,6 +63,21 @@ pub struct Row {
     /// Why the file could not be classified.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// Columns of the CSV output, as [`CsvRow`] writes them.
+const CSV_HEADER: [&str; 6] = ["path", "window", "label", "confidence", "top", "error"];
+
+/// One row of the CSV output: the top classes as `class:probability`
+/// joined by `;`, empty fields where JSON leaves keys out.
+#[derive(Serialize)]
+struct CsvRow<'a> {
+    path: Cow<'a, str>,
+    window: Option<usize>,
+    label: &'a str,
+    confidence: Fixed<f32>,
+    top: String,
+    error: &'a str,
 }
 
 /// JSON strings are UTF-8: serde refuses other paths, which would stop the
@@ -160,16 +176,15 @@ fn write_row(out: &mut dyn Write, r: &Row, format: Format) -> std::io::Result<()
         }
         Format::Csv => {
             let top: Vec<String> = r.top.iter().map(|(c, p)| format!("{c}:{p:.4}")).collect();
-            writeln!(
-                out,
-                "{},{},{},{:.6},{},{}",
-                csv_field(&r.path.to_string_lossy()),
-                r.window.map(|w| w.to_string()).unwrap_or_default(),
-                csv_field(&r.label),
-                r.confidence,
-                csv_field(&top.join(";")),
-                csv_field(r.error.as_deref().unwrap_or(""))
-            )
+            let row = CsvRow {
+                path: r.path.to_string_lossy(),
+                window: r.window,
+                label: &r.label,
+                confidence: Fixed(r.confidence, 6),
+                top: top.join(";"),
+                error: r.error.as_deref().unwrap_or(""),
+            };
+            write_record(out, &row)
         }
     }
 }
@@ -183,7 +198,7 @@ pub fn classify(
 ) -> Result<Tally, Error> {
     let io = |e: std::io::Error| Error::io(std::path::Path::new("<output>"), e);
     if o.format == Format::Csv {
-        writeln!(out, "path,window,label,confidence,top,error").map_err(io)?;
+        write_record(out, &CSV_HEADER).map_err(io)?;
     }
     let mut tally = Tally::default();
     let pb = crate::progress::bar(files.len() as u64, "classify", o.quiet);

@@ -1,16 +1,16 @@
 //! `pipeline features`: what the model sees, as files a person (or numpy)
 //! can inspect: one `.npy` per file, an index CSV, optional PNG images.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use cochlea_features::{Extractor, FeatureMatrix, npy};
 use rayon::prelude::*;
+use serde::Serialize;
 
 use crate::atomic;
 use crate::error::Error;
 use crate::extract;
-use crate::report::csv_field;
+use crate::report::csv::{Fixed, to_bytes};
 use crate::spec::InputSpec;
 
 /// Options of the dump.
@@ -23,6 +23,36 @@ pub struct DumpOptions<'a> {
     pub input: Option<&'a InputSpec>,
     /// No progress bar.
     pub quiet: bool,
+}
+
+/// Columns of `index.csv`, as [`IndexRow`] writes them.
+const INDEX_HEADER: [&str; 10] = [
+    "path",
+    "npy",
+    "model_input_npy",
+    "frames",
+    "sample_rate",
+    "source_sample_rate",
+    "channels",
+    "duration_s",
+    "rows",
+    "error",
+];
+
+/// One row of `index.csv`: a dumped file, or a file that failed and why.
+#[derive(Serialize)]
+struct IndexRow {
+    path: String,
+    npy: String,
+    model_input_npy: String,
+    frames: Option<usize>,
+    sample_rate: Option<u32>,
+    source_sample_rate: Option<u32>,
+    channels: Option<u16>,
+    duration_s: Option<Fixed<f64>>,
+    /// Feature row names joined by spaces.
+    rows: String,
+    error: String,
 }
 
 /// The file name stem used for the `i`-th input path: unique and readable.
@@ -51,7 +81,7 @@ pub fn dump(
 ) -> Result<(usize, usize), Error> {
     atomic::create_dir_all(o.out)?;
     let pb = crate::progress::bar(files.len() as u64, "features", o.quiet);
-    let rows: Vec<Result<String, String>> = files
+    let rows: Vec<Result<IndexRow, String>> = files
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
@@ -61,33 +91,41 @@ pub fn dump(
         })
         .collect();
     pb.finish_and_clear();
-    let mut index = String::from(
-        "path,npy,model_input_npy,frames,sample_rate,source_sample_rate,channels,duration_s,rows,error\n",
-    );
     let (mut ok, mut failed) = (0, 0);
-    for (p, r) in files.iter().zip(rows) {
-        match r {
-            Ok(line) => {
+    let rows: Vec<IndexRow> = files
+        .iter()
+        .zip(rows)
+        .map(|(p, r)| match r {
+            Ok(row) => {
                 ok += 1;
-                index.push_str(&line);
+                row
             }
             Err(e) => {
                 failed += 1;
                 eprintln!("error: {e}");
-                let _ = writeln!(
-                    index,
-                    "{},,,,,,,,,{}",
-                    csv_field(&p.to_string_lossy()),
-                    csv_field(&e)
-                );
+                IndexRow {
+                    path: p.to_string_lossy().into_owned(),
+                    npy: String::new(),
+                    model_input_npy: String::new(),
+                    frames: None,
+                    sample_rate: None,
+                    source_sample_rate: None,
+                    channels: None,
+                    duration_s: None,
+                    rows: String::new(),
+                    error: e,
+                }
             }
-        }
-    }
-    atomic::write(&o.out.join("index.csv"), index.as_bytes())?;
+        })
+        .collect();
+    let index_path = o.out.join("index.csv");
+    let index = to_bytes(&INDEX_HEADER, &rows)
+        .map_err(|e| Error::io(&index_path, std::io::Error::from(e)))?;
+    atomic::write(&index_path, &index)?;
     Ok((ok, failed))
 }
 
-fn dump_one(i: usize, p: &Path, ex: &Extractor, o: &DumpOptions<'_>) -> Result<String, String> {
+fn dump_one(i: usize, p: &Path, ex: &Extractor, o: &DumpOptions<'_>) -> Result<IndexRow, String> {
     let e = extract::extract_one(p, ex, None)?;
     let m = &e.features;
     let name = stem(i, p);
@@ -113,19 +151,18 @@ fn dump_one(i: usize, p: &Path, ex: &Extractor, o: &DumpOptions<'_>) -> Result<S
     if o.png {
         atomic::write(&o.out.join(format!("{name}.png")), &png_of(m)).map_err(|e| fail(&e))?;
     }
-    // Ten fields like the header: the last one, `error`, is empty.
-    Ok(format!(
-        "{},{},{},{},{},{},{},{:.6},{},\n",
-        csv_field(&p.to_string_lossy()),
-        csv_field(&format!("{name}.npy")),
-        csv_field(&input_name),
-        m.n_frames,
-        ex.sample_rate(),
-        e.info.source_sample_rate,
-        e.info.channels,
-        e.info.duration_s,
-        csv_field(&ex.row_names().join(" ")),
-    ))
+    Ok(IndexRow {
+        path: p.to_string_lossy().into_owned(),
+        npy: format!("{name}.npy"),
+        model_input_npy: input_name,
+        frames: Some(m.n_frames),
+        sample_rate: Some(ex.sample_rate()),
+        source_sample_rate: Some(e.info.source_sample_rate),
+        channels: Some(e.info.channels),
+        duration_s: Some(Fixed(e.info.duration_s, 6)),
+        rows: ex.row_names().join(" "),
+        error: String::new(),
+    })
 }
 
 /// A colour image of a feature matrix: time left to right, row 0 at the

@@ -56,32 +56,11 @@ pub fn evaluate(classes: &[String], truth: &[usize], proba: &[f32]) -> Metrics {
     }
     let correct: usize = (0..k).map(|c| confusion[c][c]).sum();
     let accuracy = ratio(correct, n);
-    let mut per_class = Vec::with_capacity(k);
-    let (mut recall_sum, mut f1_sum, mut present) = (0.0, 0.0, 0usize);
-    for c in 0..k {
-        let support: usize = confusion[c].iter().sum();
-        let predicted: usize = (0..k).map(|t| confusion[t][c]).sum();
-        let tp = confusion[c][c];
-        let precision = ratio(tp, predicted);
-        let recall = ratio(tp, support);
-        let f1 = if precision + recall > 0.0 {
-            2.0 * precision * recall / (precision + recall)
-        } else {
-            0.0
-        };
-        if support > 0 {
-            present += 1;
-            recall_sum += recall;
-            f1_sum += f1;
-        }
-        per_class.push(ClassMetrics {
-            class: classes[c].clone(),
-            precision,
-            recall,
-            f1,
-            support,
-        });
-    }
+    let per_class = per_class(classes, &confusion);
+    let present: Vec<&ClassMetrics> = per_class.iter().filter(|c| c.support > 0).collect();
+    let recall_sum: f64 = present.iter().map(|c| c.recall).sum();
+    let f1_sum: f64 = present.iter().map(|c| c.f1).sum();
+    let present = present.len();
     let majority = confusion
         .iter()
         .map(|r| r.iter().sum::<usize>())
@@ -99,6 +78,33 @@ pub fn evaluate(classes: &[String], truth: &[usize], proba: &[f32]) -> Metrics {
         confusion,
         log_loss: log_loss / n.max(1) as f64,
     }
+}
+
+/// Precision, recall, F1 and support of every class from a confusion matrix
+/// (`confusion[true][predicted]`), in class order.
+pub fn per_class(classes: &[String], confusion: &[Vec<usize>]) -> Vec<ClassMetrics> {
+    let k = classes.len();
+    (0..k)
+        .map(|c| {
+            let support: usize = confusion[c].iter().sum();
+            let predicted: usize = (0..k).map(|t| confusion[t][c]).sum();
+            let tp = confusion[c][c];
+            let precision = ratio(tp, predicted);
+            let recall = ratio(tp, support);
+            let f1 = if precision + recall > 0.0 {
+                2.0 * precision * recall / (precision + recall)
+            } else {
+                0.0
+            };
+            ClassMetrics {
+                class: classes[c].clone(),
+                precision,
+                recall,
+                f1,
+                support,
+            }
+        })
+        .collect()
 }
 
 /// Index of the largest value (first on ties).

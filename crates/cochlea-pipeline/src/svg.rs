@@ -11,6 +11,11 @@ pub fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Series colours, in order (from matplotlib's "tab10").
+pub const PALETTE: [&str; 8] = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+];
+
 /// A named series of (x, y) points.
 pub struct Series<'a> {
     /// Legend name.
