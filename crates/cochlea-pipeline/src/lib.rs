@@ -8,8 +8,10 @@
 //! (+ `svg`), `bundle`, `classify`, `dump`, `init`.
 
 pub mod atomic;
+#[cfg(feature = "torch")]
 pub mod bundle;
 pub mod cache;
+#[cfg(feature = "torch")]
 pub mod classify;
 pub mod config;
 pub mod dataset;
@@ -24,6 +26,7 @@ pub mod prepare;
 pub mod progress;
 pub mod report;
 pub mod results;
+#[cfg(feature = "torch")]
 pub mod run;
 pub mod rundir;
 pub mod spec;

@@ -4,15 +4,19 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use cochlea_features::{Extractor, FeatureMatrix};
+use cochlea_features::Extractor;
+#[cfg(feature = "torch")]
+use cochlea_features::FeatureMatrix;
 
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::dataset::{self, Item};
 use crate::error::Error;
 use crate::extract::{self, Extracted};
+#[cfg(feature = "torch")]
 use crate::normalize::Normalizer;
 use crate::results::DataSummary;
+#[cfg(feature = "torch")]
 use crate::spec::InputSpec;
 use crate::split::{self, Fold};
 
@@ -154,6 +158,7 @@ pub fn paths_hash(items: &[Item], idx: &[usize]) -> String {
     h.finalize().to_hex().to_string()
 }
 
+#[cfg(feature = "torch")]
 /// Builds a model dataset of `idx` with `spec`.
 fn model_data(
     p: &Prepared,
@@ -193,6 +198,7 @@ pub fn setup(cfg: &Config, quiet: bool) -> Result<Setup, Error> {
     Ok(Setup { p, folds, frames })
 }
 
+#[cfg(feature = "torch")]
 /// The model inputs of one fold: normalizer fitted on its training part.
 pub struct FoldInputs {
     /// Input recipe, stored in the bundle.
@@ -205,6 +211,7 @@ pub struct FoldInputs {
     pub test: cochlea_model::Dataset,
 }
 
+#[cfg(feature = "torch")]
 /// Fits the normalizer on `fold.train` and builds the fold's datasets.
 pub fn fold_inputs(
     cfg: &Config,
