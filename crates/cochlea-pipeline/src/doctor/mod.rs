@@ -1,0 +1,206 @@
+//! Diagnostics: why is a model at chance accuracy?
+//!
+//! Each check has a stable id, a verdict, the evidence in numbers and the fix
+//! in one sentence. Every check is a [`Check`] of the catalog
+//! ([`catalog`]), which holds its id, verdict, weight and fix in one table.
+//! Cheap checks look at the data ([`data`]), the split ([`leakage`]), the
+//! features ([`features`]) and the architecture ([`architecture`]); short
+//! probes ([`probes`]: a linear probe on pooled features, overfitting one
+//! batch, a few epochs at a few learning rates) look at learnability;
+//! [`training`] reads a finished run. Findings are ranked so the most
+//! likely cause of a bad result comes first.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::metrics::argmax;
+
+pub mod architecture;
+pub mod catalog;
+pub mod data;
+pub mod features;
+pub mod leakage;
+pub mod probes;
+pub mod training;
+
+pub use architecture::arch_checks;
+pub use catalog::Check;
+pub use data::data_checks;
+pub use features::feature_checks;
+pub use probes::{LrTrial, Probes, lr_checks, lr_sweep, probe_checks, run_probes};
+pub use training::result_checks;
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Nothing wrong.
+    Ok,
+    /// Suspicious; may cost accuracy.
+    Warn,
+    /// Wrong; explains a bad result.
+    Fail,
+}
+
+/// One check's outcome.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable id, e.g. `leakage.group` (a [`Check`]'s id).
+    pub id: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// One line: what was found.
+    pub title: String,
+    /// The numbers behind it.
+    pub evidence: String,
+    /// The fix, in one sentence.
+    pub fix: String,
+    /// Ranking weight: how likely this explains a bad result (higher first).
+    pub weight: f64,
+}
+
+impl Finding {
+    /// The catalog entry this finding came from.
+    pub fn check(&self) -> Option<Check> {
+        Check::from_id(&self.id)
+    }
+}
+
+/// Keeps one finding per id: the worst (then heaviest); "ok" only when no
+/// fold found a problem.
+pub fn dedupe(f: Vec<Finding>) -> Vec<Finding> {
+    let mut by_id: BTreeMap<String, Finding> = BTreeMap::new();
+    for x in f {
+        match by_id.get(&x.id) {
+            Some(y) if (y.verdict, y.weight) >= (x.verdict, x.weight) => {}
+            _ => {
+                by_id.insert(x.id.clone(), x);
+            }
+        }
+    }
+    by_id.into_values().collect()
+}
+
+/// Ranks findings: fail before warn before ok, then by weight.
+pub fn rank(mut f: Vec<Finding>) -> Vec<Finding> {
+    f.sort_by(|a, b| {
+        b.verdict
+            .cmp(&a.verdict)
+            .then(b.weight.total_cmp(&a.weight))
+            .then(a.id.cmp(&b.id))
+    });
+    f
+}
+
+pub(crate) fn pct(v: f64) -> String {
+    format!("{:.1}%", 100.0 * v)
+}
+
+/// Whether the feature findings leave the features looking healthy.
+pub fn features_healthy(findings: &[Finding]) -> bool {
+    !findings
+        .iter()
+        .any(|f| f.verdict != Verdict::Ok && f.check().is_some_and(|c| c.concerns_features()))
+}
+
+/// Accuracy of predictions `proba` (`[n x k]`) against `y`.
+pub fn accuracy(proba: &[f32], y: &[i64], k: usize) -> f64 {
+    let correct = y
+        .iter()
+        .enumerate()
+        .filter(|(i, t)| argmax(&proba[i * k..(i + 1) * k]) as i64 == **t)
+        .count();
+    correct as f64 / y.len().max(1) as f64
+}
+
+/// Markdown of findings.
+pub fn markdown(f: &[Finding]) -> String {
+    let mut s = String::new();
+    for x in f {
+        let mark = match x.verdict {
+            Verdict::Fail => "FAIL",
+            Verdict::Warn => "WARN",
+            Verdict::Ok => "ok",
+        };
+        let _ = writeln!(
+            s,
+            "- **{mark}** `{}`: {}. Evidence: {}.{}",
+            x.id,
+            x.title,
+            x.evidence,
+            if x.fix.is_empty() {
+                String::new()
+            } else {
+                format!(" Fix: {}", x.fix)
+            }
+        );
+    }
+    s
+}
+
+/// What `pipeline doctor` found.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DoctorReport {
+    /// Findings, most likely cause first.
+    pub findings: Vec<Finding>,
+    /// Probes run and their raw results.
+    pub probes: Probes,
+    /// Learning-rate sweep.
+    pub lr_sweep: Vec<LrTrial>,
+    /// Seconds spent.
+    pub seconds: f64,
+}
+
+/// Audits the data, features and architecture of `cfg`, then runs short
+/// probes within `budget_s` seconds (none when `probes` is false).
+pub fn diagnose(
+    cfg: &Config,
+    quiet: bool,
+    budget_s: f64,
+    probes: bool,
+) -> Result<DoctorReport, crate::Error> {
+    let t0 = Instant::now();
+    let crate::prepare::Setup { p, folds, frames } = crate::prepare::setup(cfg, quiet)?;
+    let mut findings = data_checks(cfg, &p, &folds);
+    findings.extend(feature_checks(cfg, &p, &folds));
+    let k = p.classes.len();
+    let net = cfg.model.validate(p.extractor.n_rows(), frames, k)?;
+    findings.extend(arch_checks(
+        &net,
+        frames,
+        p.summary.hop_seconds,
+        folds[0].train.len(),
+    ));
+    let mut pr = Probes::default();
+    let mut sweep = Vec::new();
+    if probes {
+        let fi = crate::prepare::fold_inputs(cfg, &p, &folds[0], frames)?;
+        let held_out = fi.val.as_ref().unwrap_or(&fi.test);
+        let left = |t: &Instant| (budget_s - t.elapsed().as_secs_f64()).max(0.0);
+        pr = run_probes(cfg, &fi.train, held_out, k, left(&t0));
+        let healthy = features_healthy(&findings);
+        findings.extend(probe_checks(&pr, k, healthy));
+        if left(&t0) > 0.0 {
+            sweep = lr_sweep(cfg, &fi.train, k, left(&t0));
+            pr.notes.push(format!(
+                "learning-rate sweep: {} short runs (4 epochs on up to 512 training clips) at \
+                 the configured rate, 10x lower and 10x higher",
+                sweep.len()
+            ));
+            findings.extend(lr_checks(&sweep, k));
+        } else {
+            pr.notes
+                .push("learning-rate sweep skipped: budget spent".into());
+        }
+    }
+    Ok(DoctorReport {
+        findings: rank(dedupe(findings)),
+        probes: pr,
+        lr_sweep: sweep,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
