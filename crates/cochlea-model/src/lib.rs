@@ -49,7 +49,10 @@ pub use config::{
 pub use data::Dataset;
 pub use error::Error;
 pub use net::{LayerSummary, NetSummary};
-pub use probe::{OVERFIT_BATCH, ProbeResult, linear_probe, overfit_one_batch};
+pub use probe::{
+    OVERFIT_BATCH, ProbeLimits, ProbeResult, linear_probe, linear_probe_within, overfit_one_batch,
+    overfit_one_batch_within,
+};
 pub use train::{BatchCallback, Control, EpochMetrics, TrainOptions, TrainOutcome, train};
 
 pub use tch;
