@@ -667,7 +667,7 @@ pub fn findings_html(findings: &[doctor::Finding]) -> String {
         let (cls, word) = if f.verdict == Verdict::Fail {
             ("fail", "FAIL")
         } else {
-            ("warnf", "WARN")
+            ("warnf", f.verdict.label())
         };
         let _ = write!(
             s,
