@@ -79,7 +79,10 @@ pub use classifier::Classifier;
 #[cfg(feature = "torch")]
 pub use data::Dataset;
 #[cfg(feature = "torch")]
-pub use probe::{OVERFIT_BATCH, ProbeResult, linear_probe, overfit_one_batch};
+pub use probe::{
+    OVERFIT_BATCH, ProbeLimits, ProbeResult, linear_probe, linear_probe_within, overfit_one_batch,
+    overfit_one_batch_within,
+};
 #[cfg(feature = "torch")]
 pub use train::{BatchCallback, TrainOptions, TrainOutcome, train};
 

@@ -2,6 +2,8 @@
 //! small batch at all, and how far does a linear model on pooled features
 //! get? Both train with libtorch like the real thing, only smaller.
 
+use std::time::Instant;
+
 use serde::{Deserialize, Serialize};
 use tch::nn::{Init, VarStore};
 use tch::{Device, Kind, Reduction, Tensor};
@@ -15,6 +17,28 @@ use crate::rng::{Rng, derive};
 
 /// Examples in the batch [`overfit_one_batch`] fits.
 pub const OVERFIT_BATCH: usize = 32;
+
+/// Limits of a probe: when to stop and how many libtorch threads to use.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ProbeLimits {
+    /// Stop at the first step that starts after this instant.
+    pub deadline: Option<Instant>,
+    /// libtorch intra-op threads (as `[train] threads`); all cores when `None`.
+    pub threads: Option<usize>,
+}
+
+impl ProbeLimits {
+    fn past(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    fn set_threads(&self) {
+        let n = self
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        tch::set_num_threads(n.min(i32::MAX as usize) as i32);
+    }
+}
 
 /// What [`overfit_one_batch`] reached.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +62,19 @@ pub fn overfit_one_batch(
     steps: usize,
     seed: u64,
 ) -> Result<ProbeResult, Error> {
+    overfit_one_batch_within(net, data, n_classes, steps, seed, ProbeLimits::default())
+}
+
+/// [`overfit_one_batch`] within `limits`: past the deadline it stops before
+/// the next step, so `losses` holds fewer than `steps` values.
+pub fn overfit_one_batch_within(
+    net: &NetConfig,
+    data: &Dataset,
+    n_classes: usize,
+    steps: usize,
+    seed: u64,
+    limits: ProbeLimits,
+) -> Result<ProbeResult, Error> {
     let (f, t) = (data.n_features, data.n_frames);
     data.check_for("probe", f, t, n_classes)?;
     if data.len() < 2 {
@@ -50,7 +87,7 @@ pub fn overfit_one_batch(
     for b in &mut net.blocks {
         b.dropout = 0.0;
     }
-    tch::set_num_threads(std::thread::available_parallelism().map_or(1, |n| n.get()) as i32);
+    limits.set_threads();
     tch::manual_seed(derive(seed, 0, 0) as i64);
     let model = Classifier::build(&net, f, t, n_classes, Device::Cpu)?;
     let cfg = TrainConfig {
@@ -69,6 +106,9 @@ pub fn overfit_one_batch(
 
     let mut losses = Vec::with_capacity(steps);
     for step in 0..steps {
+        if limits.past() {
+            break;
+        }
         let loss = model
             .net()
             .forward_t(&xb, true)?
@@ -124,6 +164,19 @@ pub fn linear_probe(
     n_classes: usize,
     seed: u64,
 ) -> Result<(f64, f64), Error> {
+    let r = linear_probe_within(train, test, n_classes, seed, ProbeLimits::default())?;
+    Ok(r.unwrap_or((f64::NAN, f64::NAN)))
+}
+
+/// [`linear_probe`] within `limits`: `None` when the deadline came before
+/// the fit converged (a half-fitted probe says nothing).
+pub fn linear_probe_within(
+    train: &Dataset,
+    test: &Dataset,
+    n_classes: usize,
+    seed: u64,
+    limits: ProbeLimits,
+) -> Result<Option<(f64, f64)>, Error> {
     let (f, t) = (train.n_features, train.n_frames);
     train.check_for("probe training", f, t, n_classes)?;
     test.check_for("probe test", f, t, n_classes)?;
@@ -132,6 +185,7 @@ pub fn linear_probe(
             "the linear probe needs training and test examples".into(),
         ));
     }
+    limits.set_threads();
     let (xtr, xte) = (pooled(train)?, pooled(test)?);
     let mean = xtr.f_mean_dim([0i64].as_slice(), true, Kind::Float)?;
     // Constant features get a unit scale instead of a division by zero.
@@ -164,6 +218,9 @@ pub fn linear_probe(
     };
     let mut opt = Optim::new(&vs, &cfg)?;
     for step in 0..300 {
+        if limits.past() {
+            return Ok(None);
+        }
         let loss = xtr.f_linear(&w, Some(&b))?.f_cross_entropy_loss::<Tensor>(
             &ytr,
             None,
@@ -194,5 +251,5 @@ pub fn linear_probe(
                 .f_double_value(&[])?)
         })
     };
-    Ok((accuracy(&xtr, &ytr)?, accuracy(&xte, &yte)?))
+    Ok(Some((accuracy(&xtr, &ytr)?, accuracy(&xte, &yte)?)))
 }

@@ -92,7 +92,7 @@ enum Cmd {
     Doctor {
         /// The TOML config.
         config: PathBuf,
-        /// Seconds the probes may take (checked between probes).
+        /// Seconds the probes may take (checked at every training step or epoch).
         #[arg(long, default_value_t = 120.0)]
         budget: f64,
         /// Only the cheap checks, no training probes.
@@ -379,11 +379,7 @@ fn print_findings(r: &doctor::DoctorReport) {
         println!("No problem found: {} checks passed.", r.findings.len());
     }
     for (i, f) in problems.iter().enumerate() {
-        let word = if f.verdict == doctor::Verdict::Fail {
-            "FAIL"
-        } else {
-            "WARN"
-        };
+        let word = f.verdict.label();
         println!(
             "{}. {word} [{}] {}\n   evidence: {}\n   fix: {}",
             i + 1,

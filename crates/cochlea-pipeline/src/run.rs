@@ -137,11 +137,8 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
     // A linear probe on the first fold tells "no signal between features and
     // labels" apart from "the network failed to learn it".
     let fi = prepare::fold_inputs(cfg, &p, &folds[0], frames)?;
-    let held_out = fi.val.as_ref().unwrap_or(&fi.test);
-    let probes = doctor::Probes {
-        linear: cochlea_model::linear_probe(&fi.train, held_out, k, cfg.train.seed).ok(),
-        ..doctor::Probes::default()
-    };
+    let held_out = doctor::held_out(fi.val.as_ref(), &fi.test);
+    let probes = doctor::probes::linear_probe(cfg, &fi.train, &held_out, k, None);
     let healthy = doctor::features_healthy(&findings);
     findings.extend(doctor::probe_checks(&probes, k, healthy));
     let findings = doctor::rank(doctor::dedupe(findings));

@@ -114,7 +114,7 @@ const TABLE: [CheckInfo; Check::ALL.len()] = [
         Fail,
         1.0,
         "test accuracy against chance and the majority class",
-        "the accuracy interval does not clear chance and the majority class",
+        "the 95 % interval of test accuracy lies below chance + ¼·(1 − chance), chance being the larger of 1/k and the majority class (2 balanced classes: 62.5 %, 10: 32.5 %, 50: 26.5 %); inconclusive when it straddles that and chance",
         "Read the findings below: the first failing one is the most likely cause.",
     ),
     row(
@@ -122,7 +122,7 @@ const TABLE: [CheckInfo; Check::ALL.len()] = [
         Fail,
         8.0,
         "predictions piled onto one class",
-        "one class takes far more predictions than its share",
+        "the 95 % lower bound of the top predicted class's share exceeds the largest true share + 30 points, capped at 80 %; the same for the top two where the two largest true classes hold under 70 % (2 balanced classes: top over 80 %; 10: top over 40 % or top two over 50 %; 50: 32 % or 34 %)",
         "Normalize the features, lower the learning rate, and check the labels; \
          a collapsed model learnt only the class prior.",
     ),
@@ -131,7 +131,7 @@ const TABLE: [CheckInfo; Check::ALL.len()] = [
         Fail,
         8.5,
         "final training loss against ln(number of classes)",
-        "final training loss above 0.9·ln(k)",
+        "final training loss above 0.9·ln(k) (2 classes: 0.62, 10: 2.07, 50: 3.52)",
         "The model learns nothing: check normalization and labels, then try a learning rate \
          10x lower and 10x higher.",
     ),
@@ -140,7 +140,7 @@ const TABLE: [CheckInfo; Check::ALL.len()] = [
         Fail,
         8.6,
         "training loss rising or diverging",
-        "loss rises, is not finite, or an epoch sits above 1.5·ln(k)",
+        "the loss rises 10 % over 3 or more epochs, is not finite, or a sweep epoch sits above 1.5·ln(k) (2 classes: 1.04, 10: 3.45, 50: 5.87)",
         "Lower train.lr by 10x (and keep gradient clipping on).",
     ),
     row(
@@ -148,7 +148,7 @@ const TABLE: [CheckInfo; Check::ALL.len()] = [
         Warn,
         5.5,
         "training loss hardly moving in the sweep",
-        "loss falls under 3 % in 4 epochs",
+        "the sweep's loss at the configured rate falls under 3 % in 4 epochs (more on small data, so at least 40 steps)",
         "Raise train.lr (try 10x; 1e-3 suits Adam) or train for more epochs.",
     ),
     row(
@@ -173,7 +173,7 @@ const TABLE: [CheckInfo; Check::ALL.len()] = [
         Fail,
         9.5,
         "a linear probe on healthy features",
-        "a linear probe on healthy features is at chance on held-out files",
+        "a linear probe on healthy features, scored on every held-out file, has its 95 % interval below chance + ¼·(1 − chance) (2 balanced classes: 62.5 %, 10: 32.5 %, 50: 26.5 %); inconclusive when the interval straddles that and chance",
         "Check that the label source picks the class (data.label regex, folder, manifest rows \
          in the right order) and that files were not renamed or shuffled.",
     ),
@@ -182,7 +182,7 @@ const TABLE: [CheckInfo; Check::ALL.len()] = [
         Fail,
         9.0,
         "training accuracy against validation accuracy",
-        "training accuracy > 90 % while validation stays near chance",
+        "training accuracy over 90 % while the best validation accuracy's 95 % interval lies below chance + ¼·(1 − chance) (2 classes: 62.5 %, 10: 32.5 %, 50: 26.5 %); inconclusive when it straddles that and chance",
         "The model memorises labels that do not follow the sound: check that labels match the \
          files (regex, manifest order).",
     ),
@@ -209,7 +209,7 @@ const TABLE: [CheckInfo; Check::ALL.len()] = [
         Fail,
         7.0,
         "a linear probe on unhealthy features",
-        "the probe is at chance and the features are unhealthy",
+        "the linear probe is at chance (as for `labels.no_signal`) and the features are unhealthy",
         "The features carry no class information as configured: use MFCC or log-mel features \
          with a sensible fmin/fmax and normalization.",
     ),
@@ -304,7 +304,7 @@ const TABLE: [CheckInfo; Check::ALL.len()] = [
         Warn,
         3.0,
         "training against validation accuracy",
-        "training accuracy exceeds the best validation by over 30 points",
+        "training accuracy exceeds the best validation by over 30 points and the validation's 95 % upper bound",
         "Add augmentation, dropout or weight decay, or use a smaller network; check that \
          validation groups are like test groups.",
     ),
@@ -313,7 +313,7 @@ const TABLE: [CheckInfo; Check::ALL.len()] = [
         Warn,
         3.0,
         "training and validation accuracy both low",
-        "training and validation accuracy both under 60 %",
+        "training and best validation accuracy both under chance + ½·(1 − chance) (2 classes: 75 %, 10: 55 %, 50: 51 %)",
         "Train longer, raise the learning rate, or use a larger network.",
     ),
     row(
@@ -335,19 +335,20 @@ const TABLE: [CheckInfo; Check::ALL.len()] = [
     ),
     row(
         "data.mixed_formats",
-        Warn,
-        1.5,
-        "sample rates and channel counts",
-        "several sample rates or channel counts",
-        "Check that the recording conditions do not differ by class; if they do, the model can \
-         learn the format instead of the sound.",
+        Fail,
+        6.0,
+        "file formats as a class predictor",
+        "files mix formats (rate, channels, container) and the format alone predicts the class: the 95 % lower bound of its leave-one-out accuracy exceeds majority + ¼·(1 − majority) (2 balanced classes: 62.5 %, 10: 32.5 %, 50: 26.5 %)",
+        "Convert every file to one format and make sure recording conditions do not differ by \
+         class: the model can learn the format instead of the sound, and the test score \
+         overstates it.",
     ),
     row(
         "data.duration_shortcut",
         Warn,
         2.5,
         "clip duration as a class predictor",
-        "duration alone predicts the class well above chance",
+        "the 95 % lower bound of a nearest-mean-duration classifier's accuracy exceeds majority + ½·(1 − majority) (2 balanced classes: 75 %, 10: 55 %, 50: 51 %)",
         "Trim silence, or crop/pad every clip to one length before features, so the model \
          learns the sound and not its length.",
     ),
@@ -448,6 +449,19 @@ impl Check {
     /// The check found something suspicious.
     pub fn warn(self, title: impl Into<String>, evidence: impl Into<String>) -> Finding {
         self.finding(Verdict::Warn, title.into(), evidence.into())
+    }
+
+    /// The check could not decide on this much data; `advice` says what
+    /// would settle it (and takes the place of the fix).
+    pub fn inconclusive(
+        self,
+        title: impl Into<String>,
+        evidence: impl Into<String>,
+        advice: impl Into<String>,
+    ) -> Finding {
+        let mut f = self.finding(Verdict::Inconclusive, title.into(), evidence.into());
+        f.fix = advice.into();
+        f
     }
 
     /// The check passed.

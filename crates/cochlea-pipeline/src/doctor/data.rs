@@ -8,6 +8,7 @@ use cochlea_model::ClassWeights;
 
 use super::{Check, Finding, leakage, pct};
 use crate::config::{Config, FieldSource};
+use crate::metrics::wilson;
 use crate::prepare::Prepared;
 use crate::split::Fold;
 
@@ -16,13 +17,15 @@ use crate::split::Fold;
 pub const IMBALANCE_RATIO: f64 = 3.0;
 /// `data.few_examples`: a class with fewer files than this.
 pub const FEW_EXAMPLES: usize = 10;
-/// `data.duration_shortcut`: duration-only accuracy must exceed this many
-/// times chance (capped by [`DURATION_CAP`]) ...
-pub const DURATION_TIMES_CHANCE: f64 = 3.0;
-/// ... at most this ...
-pub const DURATION_CAP: f64 = 0.9;
-/// ... and at least this.
-pub const DURATION_FLOOR: f64 = 0.5;
+/// `data.duration_shortcut`: fires when the 95 % lower bound of the
+/// duration-only accuracy is more than this fraction of the way from the
+/// majority class to perfect (2 balanced classes: 75 %, 10: 55 %, 50: 51 %).
+pub const DURATION_FRACTION: f64 = 0.5;
+/// `data.mixed_formats`: fires when the 95 % lower bound of the format-only
+/// accuracy (leave-one-out) is more than this fraction of the way from the
+/// majority class to perfect (2 balanced classes: 62.5 %, 10: 32.5 %,
+/// 50: 26.5 %).
+pub const FORMAT_FRACTION: f64 = 0.25;
 /// `data.silence_clipping`: a clip is silent when this fraction of its
 /// 25 ms blocks is below -60 dBFS ...
 pub const SILENT_FRACTION: f32 = 0.9;
@@ -98,29 +101,113 @@ fn few_examples(p: &Prepared) -> Finding {
     }
 }
 
+/// The class share of the largest class.
+fn majority(p: &Prepared) -> f64 {
+    let hi = p.summary.counts.iter().copied().max().unwrap_or(0);
+    hi as f64 / p.items.len().max(1) as f64
+}
+
+/// A file's format: source sample rate, channels and container.
+fn format_of(p: &Prepared, i: usize) -> String {
+    let info = &p.extracted[i].info;
+    let ext = p.items[i]
+        .path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    format!("{} Hz/{} ch/{ext}", info.source_sample_rate, info.channels)
+}
+
+/// Leave-one-out accuracy of "the majority class of the other files of the
+/// same format" (the overall majority when the format has no other file):
+/// near the majority share when the format says nothing about the class.
+pub fn format_accuracy(formats: &[String], labels: &[usize], n_classes: usize) -> f64 {
+    let mut by: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut all = vec![0usize; n_classes];
+    for (f, &l) in formats.iter().zip(labels) {
+        by.entry(f.as_str()).or_insert_with(|| vec![0; n_classes])[l] += 1;
+        all[l] += 1;
+    }
+    // Ties go to the lowest class, as argmax does.
+    let best = |c: &[usize]| (0..c.len()).rev().max_by_key(|&i| c[i]);
+    let correct = formats
+        .iter()
+        .zip(labels)
+        .filter(|(f, l)| {
+            let mut c = by[f.as_str()].clone();
+            c[**l] -= 1;
+            let guess = if c.iter().sum::<usize>() == 0 {
+                let mut a = all.clone();
+                a[**l] -= 1;
+                best(&a)
+            } else {
+                best(&c)
+            };
+            guess == Some(**l)
+        })
+        .count();
+    correct as f64 / formats.len().max(1) as f64
+}
+
 fn mixed_formats(cfg: &Config, p: &Prepared) -> Finding {
     let s = &p.summary;
-    if s.sample_rates.len() > 1 || s.channels.len() > 1 {
-        Check::MixedFormats.warn(
-            "files mix sample rates or channel counts",
+    let formats: Vec<String> = (0..p.items.len()).map(|i| format_of(p, i)).collect();
+    let kinds: HashSet<&str> = formats.iter().map(String::as_str).collect();
+    let mixed = format!(
+        "rates {:?}, channels {:?}, {} formats; all are resampled to {} Hz and downmixed",
+        s.sample_rates,
+        s.channels,
+        kinds.len(),
+        cfg.data.sample_rate
+    );
+    if kinds.len() < 2 {
+        return Check::MixedFormats.ok("one file format", mixed);
+    }
+    let labels: Vec<usize> = p.items.iter().map(|it| it.label).collect();
+    let acc = format_accuracy(&formats, &labels, p.classes.len());
+    let n = formats.len();
+    let [lo, hi] = wilson((acc * n as f64).round() as usize, n);
+    let m = majority(p);
+    let limit = m + FORMAT_FRACTION * (1.0 - m);
+    let evidence = format!(
+        "{mixed}; the format alone predicts the class {} of the time (95% CI {} to {}, \
+         leave-one-out, {n} files) vs the majority class {}",
+        pct(acc),
+        pct(lo),
+        pct(hi),
+        pct(m)
+    );
+    if lo > limit {
+        Check::MixedFormats.fail(
             format!(
-                "rates {:?}, channels {:?}; all are resampled to {} Hz and downmixed",
-                s.sample_rates, s.channels, cfg.data.sample_rate
+                "the file format gives the class away: format alone predicts it {} of the time",
+                pct(acc)
             ),
+            evidence,
         )
     } else {
         Check::MixedFormats.ok(
-            "one sample rate and channel count",
-            format!("{:?}", s.sample_rates),
+            "file formats are mixed but do not predict the class",
+            evidence,
         )
     }
 }
 
 fn duration_shortcut(p: &Prepared) -> Finding {
-    let k = p.classes.len();
     let dur_acc = duration_probe(p);
-    let chance = 1.0 / k.max(1) as f64;
-    if dur_acc > (DURATION_TIMES_CHANCE * chance).min(DURATION_CAP) && dur_acc > DURATION_FLOOR {
+    let n = p.items.len();
+    let [lo, hi] = wilson((dur_acc * n as f64).round() as usize, n);
+    let m = majority(p);
+    let limit = m + DURATION_FRACTION * (1.0 - m);
+    let evidence = format!(
+        "nearest-mean-duration classifier {} (95% CI {} to {}, {n} files) vs the majority \
+         class {}",
+        pct(dur_acc),
+        pct(lo),
+        pct(hi),
+        pct(m)
+    );
+    if lo > limit {
         let means: Vec<String> = p
             .summary
             .durations
@@ -132,22 +219,10 @@ fn duration_shortcut(p: &Prepared) -> Finding {
                 "clip duration alone predicts the class {} of the time",
                 pct(dur_acc)
             ),
-            format!(
-                "nearest-mean-duration classifier {} vs chance {}; per-class mean durations {}",
-                pct(dur_acc),
-                pct(chance),
-                means.join(" ")
-            ),
+            format!("{evidence}; per-class mean durations {}", means.join(" ")),
         )
     } else {
-        Check::DurationShortcut.ok(
-            "duration does not give the class away",
-            format!(
-                "duration-only accuracy {} vs chance {}",
-                pct(dur_acc),
-                pct(chance)
-            ),
-        )
+        Check::DurationShortcut.ok("duration does not give the class away", evidence)
     }
 }
 
@@ -255,4 +330,32 @@ fn label_source(cfg: &Config, p: &Prepared) -> Finding {
         "labels look like classes",
         format!("{k} classes over {n} files"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn formats(f: impl Fn(usize) -> &'static str, n: usize) -> Vec<String> {
+        (0..n).map(|i| f(i).to_string()).collect()
+    }
+
+    #[test]
+    fn a_format_independent_of_the_class_predicts_nothing() {
+        // Two classes, formats assigned by file index, not by class.
+        let labels: Vec<usize> = (0..96).map(|i| i % 2).collect();
+        let f = formats(
+            |i| ["16k/1/wav", "16k/2/flac", "22k/1/wav"][(i / 2) % 3],
+            96,
+        );
+        let acc = format_accuracy(&f, &labels, 2);
+        assert!(acc <= 0.55, "{acc}");
+    }
+
+    #[test]
+    fn a_format_per_class_predicts_it() {
+        let labels: Vec<usize> = (0..96).map(|i| i % 4).collect();
+        let f = formats(|i| ["a", "b", "c", "d"][i % 4], 96);
+        assert_eq!(format_accuracy(&f, &labels, 4), 1.0);
+    }
 }

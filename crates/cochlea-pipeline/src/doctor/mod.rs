@@ -31,7 +31,7 @@ pub use architecture::arch_checks;
 pub use catalog::Check;
 pub use data::data_checks;
 pub use features::feature_checks;
-pub use probes::{LrTrial, Probes, lr_checks, lr_sweep, probe_checks, run_probes};
+pub use probes::{LrTrial, Probes, Sweep, held_out, lr_checks, lr_sweep, probe_checks, run_probes};
 pub use training::result_checks;
 
 /// How bad a finding is.
@@ -40,10 +40,24 @@ pub use training::result_checks;
 pub enum Verdict {
     /// Nothing wrong.
     Ok,
+    /// The data are too few to tell; the fix says what would settle it.
+    Inconclusive,
     /// Suspicious; may cost accuracy.
     Warn,
     /// Wrong; explains a bad result.
     Fail,
+}
+
+impl Verdict {
+    /// The word shown beside a finding: `FAIL`, `WARN`, `INCONCLUSIVE`, `ok`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Fail => "FAIL",
+            Verdict::Warn => "WARN",
+            Verdict::Inconclusive => "INCONCLUSIVE",
+            Verdict::Ok => "ok",
+        }
+    }
 }
 
 /// One check's outcome.
@@ -85,7 +99,8 @@ pub fn dedupe(f: Vec<Finding>) -> Vec<Finding> {
     by_id.into_values().collect()
 }
 
-/// Ranks findings: fail before warn before ok, then by weight.
+/// Ranks findings: fail before warn before inconclusive before ok, then by
+/// weight.
 pub fn rank(mut f: Vec<Finding>) -> Vec<Finding> {
     f.sort_by(|a, b| {
         b.verdict
@@ -98,6 +113,80 @@ pub fn rank(mut f: Vec<Finding>) -> Vec<Finding> {
 
 pub(crate) fn pct(v: f64) -> String {
     format!("{:.1}%", 100.0 * v)
+}
+
+/// Where an accuracy "near chance" ends: this fraction of the way from
+/// chance to perfect (2 classes: 62.5 %, 10: 32.5 %, 50: 26.5 %).
+pub const NEAR_CHANCE_FRACTION: f64 = 0.25;
+
+/// The accuracy below which a score counts as near `chance`.
+pub fn near_chance(chance: f64) -> f64 {
+    chance + NEAR_CHANCE_FRACTION * (1.0 - chance)
+}
+
+/// What a score of `correct` out of `n` says against `chance`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VsChance {
+    /// The observed accuracy.
+    pub accuracy: f64,
+    /// Files it rests on.
+    pub n: usize,
+    /// Chance (or the majority class, whichever is higher).
+    pub chance: f64,
+    /// 95 % Wilson interval of the accuracy.
+    pub interval: [f64; 2],
+}
+
+impl VsChance {
+    /// `accuracy` on `n` files against `chance`.
+    pub fn new(accuracy: f64, n: usize, chance: f64) -> Self {
+        let correct = (accuracy * n as f64).round() as usize;
+        VsChance {
+            accuracy,
+            n,
+            chance,
+            interval: crate::metrics::wilson(correct.min(n), n),
+        }
+    }
+
+    /// The whole interval lies above chance: there is signal.
+    pub fn above(&self) -> bool {
+        self.interval[0] > self.chance
+    }
+
+    /// The whole interval lies below [`near_chance`]: confidently at chance.
+    pub fn at_chance(&self) -> bool {
+        self.interval[1] < near_chance(self.chance)
+    }
+
+    /// Neither: the interval is too wide to tell.
+    pub fn inconclusive(&self) -> bool {
+        !self.above() && !self.at_chance()
+    }
+
+    /// `62.5% of 16 files (95% CI 38.6% to 81.5%), chance 50.0%`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} of {} files (95% CI {} to {}), chance {}",
+            pct(self.accuracy),
+            self.n,
+            pct(self.interval[0]),
+            pct(self.interval[1]),
+            pct(self.chance)
+        )
+    }
+
+    /// What would settle an inconclusive score.
+    pub fn advice(&self) -> String {
+        format!(
+            "{} held-out files cannot tell this score from chance: use k-fold \
+             (split.strategy = \"kfold\" or \"group-kfold\") so every file is held out once, \
+             or more files; an interval below {} would mean chance, one above {} signal.",
+            self.n,
+            pct(near_chance(self.chance)),
+            pct(self.chance)
+        )
+    }
 }
 
 /// Whether the feature findings leave the features looking healthy.
@@ -121,11 +210,7 @@ pub fn accuracy(proba: &[f32], y: &[i64], k: usize) -> f64 {
 pub fn markdown(f: &[Finding]) -> String {
     let mut s = String::new();
     for x in f {
-        let mark = match x.verdict {
-            Verdict::Fail => "FAIL",
-            Verdict::Warn => "WARN",
-            Verdict::Ok => "ok",
-        };
+        let mark = x.verdict.label();
         let _ = writeln!(
             s,
             "- **{mark}** `{}`: {}. Evidence: {}.{}",
@@ -179,19 +264,16 @@ pub fn diagnose(
     let mut sweep = Vec::new();
     if probes {
         let fi = crate::prepare::fold_inputs(cfg, &p, &folds[0], frames)?;
-        let held_out = fi.val.as_ref().unwrap_or(&fi.test);
+        let held = held_out(fi.val.as_ref(), &fi.test);
         let left = |t: &Instant| (budget_s - t.elapsed().as_secs_f64()).max(0.0);
-        pr = run_probes(cfg, &fi.train, held_out, k, left(&t0));
+        pr = run_probes(cfg, &fi.train, &held, k, left(&t0));
         let healthy = features_healthy(&findings);
         findings.extend(probe_checks(&pr, k, healthy));
         if left(&t0) > 0.0 {
-            sweep = lr_sweep(cfg, &fi.train, k, left(&t0));
-            pr.notes.push(format!(
-                "learning-rate sweep: {} short runs (4 epochs on up to 512 training clips) at \
-                 the configured rate, 10x lower and 10x higher",
-                sweep.len()
-            ));
-            findings.extend(lr_checks(&sweep, k));
+            let s = lr_sweep(cfg, &fi.train, k, left(&t0), pr.step_seconds);
+            pr.notes.extend(s.notes);
+            findings.extend(lr_checks(&s.trials, k));
+            sweep = s.trials;
         } else {
             pr.notes
                 .push("learning-rate sweep skipped: budget spent".into());

@@ -1,27 +1,25 @@
 //! Short training probes: a linear probe on pooled features, overfitting
 //! one batch, and a learning-rate sweep; and the findings they support.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use cochlea_model::Dataset as MData;
+use cochlea_model::{Dataset as MData, ProbeLimits};
 use serde::{Deserialize, Serialize};
 
-use super::{Check, Finding, pct};
+use super::{Check, Finding, VsChance, pct};
 use crate::config::Config;
 
-/// `labels.no_signal`: a held-out probe accuracy below this many times
-/// chance ...
-pub const PROBE_TIMES_CHANCE: f64 = 1.5;
-/// ... and below chance plus this is "at chance".
-pub const PROBE_MARGIN: f64 = 0.05;
 /// `optimization.cannot_overfit`: accuracy on the one batch below this.
 pub const OVERFIT_ACCURACY: f64 = 0.99;
 /// Adam steps of the overfit-one-batch probe.
 pub const OVERFIT_STEPS: usize = 150;
 /// Training clips in the learning-rate sweep, at most.
 pub const SWEEP_CLIPS: usize = 512;
-/// Epochs per rate in the learning-rate sweep.
+/// Epochs per rate in the learning-rate sweep, at least ...
 pub const SWEEP_EPOCHS: usize = 4;
+/// ... and more on small data, so every rate takes at least this many
+/// optimizer steps (4 epochs of 11 batches on the demo).
+pub const SWEEP_MIN_STEPS: usize = 40;
 /// The rates of the sweep, as factors of the configured one; the first is
 /// the configured rate, which the findings judge.
 pub const SWEEP_FACTORS: [f64; 3] = [1.0, 0.1, 10.0];
@@ -38,46 +36,74 @@ pub const SWEEP_MIN_DROP: f64 = 0.03;
 pub struct Probes {
     /// Linear probe (softmax regression on mean and std of each feature) train and test accuracy.
     pub linear: Option<(f64, f64)>,
+    /// Held-out files the linear probe was scored on.
+    #[serde(default)]
+    pub linear_held_out: usize,
+    /// Chance on those files: the larger of 1/k and the majority class's share.
+    #[serde(default)]
+    pub linear_chance: f64,
     /// Final accuracy when overfitting one batch, and its loss curve.
     pub overfit_batch: Option<(f64, Vec<f64>)>,
     /// Per learning rate: first and last training loss of a short run.
     pub lr_sweep: Vec<(f64, f64, f64)>,
-    /// What was run, in words.
+    /// What was run, in words, and what the budget left out.
     pub notes: Vec<String>,
+    /// Seconds per clip and optimizer step, measured by the overfit probe.
+    #[serde(skip)]
+    pub step_seconds: Option<f64>,
 }
 
 /// Probe findings. `features_healthy`: the feature checks found the
 /// features spectral, normalized and informative-looking, so a probe at
 /// chance points at the labels rather than at the representation.
+///
+/// The held-out score is judged by its 95 % interval on the files it rests
+/// on: at chance only when the whole interval lies below
+/// [`near_chance`](super::near_chance), inconclusive when it straddles.
 pub fn probe_checks(pr: &Probes, n_classes: usize, features_healthy: bool) -> Vec<Finding> {
     let mut out = Vec::new();
-    let chance = 1.0 / n_classes as f64;
     if let Some((tr, te)) = pr.linear {
+        let chance = pr.linear_chance.max(1.0 / n_classes.max(1) as f64);
+        let v = VsChance::new(te, pr.linear_held_out, chance);
         let evidence = format!(
-            "linear probe on per-row mean and std: train {}, held-out {}, chance {}",
+            "linear probe on per-row mean and std: train {}, held-out {}",
             pct(tr),
-            pct(te),
-            pct(chance)
+            v.describe()
         );
-        if te < (PROBE_TIMES_CHANCE * chance).max(chance + PROBE_MARGIN) {
-            if features_healthy {
-                out.push(Check::NoSignal.fail(
+        let check = if features_healthy {
+            Check::NoSignal
+        } else {
+            Check::NoInformation
+        };
+        if v.at_chance() {
+            out.push(if features_healthy {
+                check.fail(
                     format!(
                         "the labels do not follow the audio: a linear probe on healthy features \
                          is at chance ({})",
                         pct(te)
                     ),
                     evidence,
-                ));
+                )
             } else {
-                out.push(Check::NoInformation.fail(
+                check.fail(
                     format!(
                         "a linear probe on the features is near chance on held-out files ({})",
                         pct(te)
                     ),
                     evidence,
-                ));
-            }
+                )
+            });
+        } else if v.inconclusive() {
+            out.push(check.inconclusive(
+                format!(
+                    "too few held-out files to tell whether the features predict the labels: a \
+                     linear probe scores {}",
+                    pct(te)
+                ),
+                evidence,
+                v.advice(),
+            ));
         } else {
             out.push(
                 Check::NoSignal.ok("a linear probe finds the labels in the features", evidence),
@@ -120,7 +146,70 @@ fn head(d: &MData, n: usize) -> Option<MData> {
     .ok()
 }
 
-/// Runs the probes on the first fold within `budget_s` seconds (checked between probes).
+/// Every file the model does not train on: validation and test together,
+/// so a probe's score rests on as many files as the split allows.
+pub fn held_out(val: Option<&MData>, test: &MData) -> MData {
+    let Some(val) = val.filter(|v| !v.is_empty()) else {
+        return test.clone();
+    };
+    let x = [val.x.as_slice(), test.x.as_slice()].concat();
+    let y = [val.y.as_slice(), test.y.as_slice()].concat();
+    MData::new(x, y, test.n_features, test.n_frames).unwrap_or_else(|_| test.clone())
+}
+
+fn limits(cfg: &Config, deadline: Option<Instant>) -> ProbeLimits {
+    ProbeLimits {
+        deadline,
+        threads: cfg.train.threads,
+    }
+}
+
+/// The linear probe alone, stopped at `deadline` if there is one.
+pub fn linear_probe(
+    cfg: &Config,
+    train: &MData,
+    held: &MData,
+    n_classes: usize,
+    deadline: Option<Instant>,
+) -> Probes {
+    let mut pr = Probes::default();
+    let mut counts = vec![0usize; n_classes.max(1)];
+    for &y in &held.y {
+        if let Some(c) = counts.get_mut(y as usize) {
+            *c += 1;
+        }
+    }
+    let majority = counts.iter().copied().max().unwrap_or(0) as f64 / held.len().max(1) as f64;
+    pr.linear_held_out = held.len();
+    pr.linear_chance = majority.max(1.0 / n_classes.max(1) as f64);
+    let r = cochlea_model::linear_probe_within(
+        train,
+        held,
+        n_classes,
+        cfg.train.seed,
+        limits(cfg, deadline),
+    );
+    match r {
+        Ok(Some(r)) => {
+            pr.linear = Some(r);
+            pr.notes.push(format!(
+                "linear probe: softmax regression on the mean and std of every feature row, {} \
+                 train / {} held-out clips",
+                train.len(),
+                held.len()
+            ));
+        }
+        Ok(None) => pr
+            .notes
+            .push("linear probe not finished: budget spent; not judged".into()),
+        Err(e) => pr.notes.push(format!("linear probe failed: {e}")),
+    }
+    pr
+}
+
+/// Runs the linear and overfit-one-batch probes on the first fold; they
+/// stop at the step where `budget_s` seconds are spent, and libtorch uses
+/// `[train] threads`.
 pub fn run_probes(
     cfg: &Config,
     train: &MData,
@@ -128,45 +217,42 @@ pub fn run_probes(
     n_classes: usize,
     budget_s: f64,
 ) -> Probes {
-    let t0 = Instant::now();
-    let mut pr = Probes::default();
-    match cochlea_model::linear_probe(train, test, n_classes, cfg.train.seed) {
-        Ok(r) => {
-            pr.linear = Some(r);
-            pr.notes.push(format!(
-                "linear probe: softmax regression on the mean and std of every feature row, {} \
-                 train / {} held-out clips",
-                train.len(),
-                test.len()
-            ));
-        }
-        Err(e) => pr.notes.push(format!("linear probe failed: {e}")),
-    }
-    if t0.elapsed().as_secs_f64() < budget_s {
-        let n = train.len().min(cochlea_model::OVERFIT_BATCH);
-        if let Some(batch) = head(train, n) {
-            let r = cochlea_model::overfit_one_batch(
-                &cfg.model,
-                &batch,
-                n_classes,
-                OVERFIT_STEPS,
-                cfg.train.seed,
-            );
-            match r {
-                Ok(r) => {
-                    pr.overfit_batch = Some((r.final_accuracy, r.losses));
-                    pr.notes.push(format!(
-                        "overfit one batch: {n} clips, {OVERFIT_STEPS} Adam steps"
-                    ));
-                }
-                Err(e) => pr
-                    .notes
-                    .push(format!("overfit-one-batch probe failed: {e}")),
-            }
-        }
-    } else {
+    let deadline = Instant::now() + Duration::from_secs_f64(budget_s.max(0.0));
+    let mut pr = linear_probe(cfg, train, test, n_classes, Some(deadline));
+    let n = train.len().min(cochlea_model::OVERFIT_BATCH);
+    let Some(batch) = head(train, n) else {
+        return pr;
+    };
+    if Instant::now() >= deadline {
         pr.notes
             .push("overfit-one-batch probe skipped: budget spent".into());
+        return pr;
+    }
+    let t0 = Instant::now();
+    let r = cochlea_model::overfit_one_batch_within(
+        &cfg.model,
+        &batch,
+        n_classes,
+        OVERFIT_STEPS,
+        cfg.train.seed,
+        limits(cfg, Some(deadline)),
+    );
+    match r {
+        Ok(r) if r.losses.len() < OVERFIT_STEPS => pr.notes.push(format!(
+            "overfit-one-batch probe stopped by the budget after {} of {OVERFIT_STEPS} steps; \
+             not judged",
+            r.losses.len()
+        )),
+        Ok(r) => {
+            pr.step_seconds = Some(t0.elapsed().as_secs_f64() / (OVERFIT_STEPS * n) as f64);
+            pr.overfit_batch = Some((r.final_accuracy, r.losses));
+            pr.notes.push(format!(
+                "overfit one batch: {n} clips, {OVERFIT_STEPS} Adam steps"
+            ));
+        }
+        Err(e) => pr
+            .notes
+            .push(format!("overfit-one-batch probe failed: {e}")),
     }
     pr
 }
@@ -180,25 +266,68 @@ pub struct LrTrial {
     pub losses: Vec<f64>,
     /// Why the run stopped, if it failed (divergence).
     pub error: Option<String>,
+    /// The budget ran out before the run's last epoch.
+    #[serde(default)]
+    pub stopped: bool,
 }
 
-/// Trains a few epochs on a subset at `lr / 10`, `lr` and `lr * 10`.
-pub fn lr_sweep(cfg: &Config, train: &MData, n_classes: usize, budget_s: f64) -> Vec<LrTrial> {
-    let t0 = Instant::now();
-    let Some(sub) = head(train, SWEEP_CLIPS) else {
-        return Vec::new();
+/// The learning-rate sweep and what it ran.
+#[derive(Clone, Debug, Default)]
+pub struct Sweep {
+    /// One trial per rate run, the configured rate first.
+    pub trials: Vec<LrTrial>,
+    /// What was run and what the budget left out.
+    pub notes: Vec<String>,
+}
+
+/// Trains a few epochs on a subset at `lr`, `lr / 10` and `lr * 10`,
+/// stopping after the epoch in which `budget_s` seconds are spent. With
+/// `step_seconds` (seconds per clip and step, from the overfit probe) the
+/// subset is cut to what the budget affords.
+pub fn lr_sweep(
+    cfg: &Config,
+    train: &MData,
+    n_classes: usize,
+    budget_s: f64,
+    step_seconds: Option<f64>,
+) -> Sweep {
+    let deadline = Instant::now() + Duration::from_secs_f64(budget_s.max(0.0));
+    let mut sweep = Sweep::default();
+    let batch = cfg.train.batch_size.max(1);
+    let epochs_for = |n: usize| SWEEP_EPOCHS.max(SWEEP_MIN_STEPS.div_ceil(n.div_ceil(batch)));
+    let mut n = train.len().min(SWEEP_CLIPS);
+    if let Some(s) = step_seconds.filter(|s| *s > 0.0) {
+        let runs = (epochs_for(n) * SWEEP_FACTORS.len()) as f64;
+        let affordable = (budget_s / (s * runs)).floor() as usize;
+        if affordable < n.min(cochlea_model::OVERFIT_BATCH) {
+            sweep.notes.push(format!(
+                "learning-rate sweep skipped: the budget left ({budget_s:.0} s) affords {affordable} \
+                 clips at the measured speed"
+            ));
+            return sweep;
+        }
+        n = n.min(affordable);
+    }
+    let Some(sub) = head(train, n) else {
+        return sweep;
     };
-    let mut out = Vec::new();
+    let epochs = epochs_for(n);
     for factor in SWEEP_FACTORS {
-        if t0.elapsed().as_secs_f64() > budget_s {
+        if Instant::now() >= deadline {
             break;
         }
         let mut tc = cfg.train.clone();
         tc.lr = cfg.train.lr * factor;
-        tc.epochs = SWEEP_EPOCHS;
+        tc.epochs = epochs;
         tc.early_stopping = None;
         tc.scheduler = cochlea_model::Scheduler::None;
-        let mut on_epoch = |_: &cochlea_model::EpochMetrics| cochlea_model::Control::Continue;
+        let mut on_epoch = |_: &cochlea_model::EpochMetrics| {
+            if Instant::now() >= deadline {
+                cochlea_model::Control::Stop
+            } else {
+                cochlea_model::Control::Continue
+            }
+        };
         let r = cochlea_model::train(
             &cfg.model,
             &tc,
@@ -208,20 +337,36 @@ pub fn lr_sweep(cfg: &Config, train: &MData, n_classes: usize, budget_s: f64) ->
             None,
             cochlea_model::TrainOptions::new(&mut on_epoch),
         );
-        out.push(match r {
+        sweep.trials.push(match r {
             Ok(o) => LrTrial {
                 lr: tc.lr,
                 losses: o.history.iter().map(|e| e.train_loss).collect(),
                 error: None,
+                stopped: o.history.len() < epochs,
             },
             Err(e) => LrTrial {
                 lr: tc.lr,
                 losses: Vec::new(),
                 error: Some(e.to_string()),
+                stopped: false,
             },
         });
     }
-    out
+    sweep.notes.push(format!(
+        "learning-rate sweep: {} of {} short runs ({epochs} epochs on {n} training clips) at \
+         the configured rate, 10x lower and 10x higher",
+        sweep.trials.len(),
+        SWEEP_FACTORS.len()
+    ));
+    let stopped = sweep.trials.iter().filter(|t| t.stopped).count();
+    if stopped > 0 || sweep.trials.len() < SWEEP_FACTORS.len() {
+        sweep.notes.push(format!(
+            "learning-rate sweep cut by the budget: {stopped} runs stopped early, {} not run; a \
+             stopped run at the configured rate is not judged",
+            SWEEP_FACTORS.len() - sweep.trials.len()
+        ));
+    }
+    sweep
 }
 
 /// Findings of the learning-rate sweep; the first trial is the configured rate.
@@ -229,6 +374,9 @@ pub fn lr_checks(trials: &[LrTrial], n_classes: usize) -> Vec<Finding> {
     let Some(cur) = trials.first() else {
         return Vec::new();
     };
+    if cur.stopped && cur.error.is_none() {
+        return Vec::new();
+    }
     let described: Vec<String> = trials
         .iter()
         .map(|t| match &t.error {
@@ -262,8 +410,9 @@ pub fn lr_checks(trials: &[LrTrial], n_classes: usize) -> Vec<Finding> {
     } else if drop < SWEEP_MIN_DROP {
         Check::LrTooLow.warn(
             format!(
-                "at lr {:.0e} the training loss hardly moves in {SWEEP_EPOCHS} epochs",
-                cur.lr
+                "at lr {:.0e} the training loss hardly moves in {} epochs",
+                cur.lr,
+                cur.losses.len()
             ),
             evidence,
         )
@@ -276,8 +425,125 @@ pub fn lr_checks(trials: &[LrTrial], n_classes: usize) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::doctor::Verdict;
 
     const K: usize = 10;
+
+    fn linear(te: f64, n: usize, chance: f64) -> Probes {
+        Probes {
+            linear: Some((1.0, te)),
+            linear_held_out: n,
+            linear_chance: chance,
+            ..Probes::default()
+        }
+    }
+
+    fn verdict(pr: &Probes, k: usize) -> (String, Verdict) {
+        let f = probe_checks(pr, k, true).remove(0);
+        (f.id, f.verdict)
+    }
+
+    /// Yes / no, 16 held-out files, the probe right on 10: once "FAIL: the
+    /// labels do not follow the audio". The interval (38.6 % to 81.5 %) is
+    /// far too wide to say so.
+    #[test]
+    fn sixteen_held_out_files_cannot_show_no_signal() {
+        let (id, v) = verdict(&linear(0.625, 16, 0.5), 2);
+        assert_eq!(
+            (id.as_str(), v),
+            ("labels.no_signal", Verdict::Inconclusive)
+        );
+        let f = probe_checks(&linear(0.625, 16, 0.5), 2, true).remove(0);
+        assert!(f.fix.contains("k-fold"), "{}", f.fix);
+    }
+
+    /// Labels without signal are still named for 2, 10 and 50 classes on
+    /// enough held-out files, and signal is seen where there is some.
+    #[test]
+    fn no_signal_for_any_class_count() {
+        for k in [2usize, 10, 50] {
+            let chance = 1.0 / k as f64;
+            assert_eq!(
+                verdict(&linear(chance, 400, chance), k),
+                ("labels.no_signal".into(), Verdict::Fail),
+                "{k} classes"
+            );
+            let signal = chance + 0.5 * (1.0 - chance);
+            assert_eq!(
+                verdict(&linear(signal, 100, chance), k),
+                ("labels.no_signal".into(), Verdict::Ok),
+                "{k} classes"
+            );
+        }
+        // The demo's shuffled labels: 10 classes, 50 held-out files.
+        assert_eq!(verdict(&linear(0.1, 50, 0.1), K).1, Verdict::Fail);
+    }
+
+    fn tiny_data(n: usize) -> MData {
+        let (f, t) = (4, 16);
+        let x = (0..n * f * t)
+            .map(|i| ((i * 7919) % 13) as f32 / 13.0)
+            .collect();
+        let y = (0..n).map(|i| (i % 2) as i64).collect();
+        MData::new(x, y, f, t).unwrap()
+    }
+
+    /// With the budget spent, no probe trains (the linear probe used to run
+    /// whatever the budget) and the notes say what was left out.
+    #[test]
+    fn a_spent_budget_stops_every_probe() {
+        let mut cfg = Config::default();
+        // The thread count is per process: the same as in the test below.
+        cfg.train.threads = Some(1);
+        let d = tiny_data(40);
+        let pr = run_probes(&cfg, &d, &d, 2, 0.0);
+        assert_eq!(pr.linear, None);
+        assert_eq!(pr.overfit_batch, None);
+        assert!(
+            pr.notes
+                .iter()
+                .any(|n| n.contains("linear probe not finished")),
+            "{:?}",
+            pr.notes
+        );
+        assert!(
+            pr.notes
+                .iter()
+                .any(|n| n.contains("overfit-one-batch probe skipped")),
+            "{:?}",
+            pr.notes
+        );
+        let s = lr_sweep(&cfg, &d, 2, 0.0, None);
+        assert!(s.trials.is_empty());
+        assert!(
+            s.notes.iter().any(|n| n.contains("0 of 3")),
+            "{:?}",
+            s.notes
+        );
+    }
+
+    /// A run stopped by the budget is not judged.
+    #[test]
+    fn a_stopped_sweep_is_not_judged() {
+        let stopped = LrTrial {
+            lr: 1e-7,
+            losses: vec![2.3],
+            error: None,
+            stopped: true,
+        };
+        assert!(lr_checks(&[stopped], K).is_empty());
+    }
+
+    /// The probes use `[train] threads`, not every core.
+    #[test]
+    fn probes_use_the_configured_threads() {
+        let mut cfg = Config::default();
+        cfg.train.threads = Some(1);
+        let d = tiny_data(40);
+        let pr = run_probes(&cfg, &d, &d, 2, 600.0);
+        assert!(pr.overfit_batch.is_some(), "{:?}", pr.notes);
+        assert_eq!(cochlea_model::tch::get_num_threads(), 1);
+    }
 
     #[test]
     fn lr_sweep_findings() {
@@ -285,6 +551,7 @@ mod tests {
             lr,
             losses: losses.to_vec(),
             error: None,
+            stopped: false,
         };
         let id = |v: Vec<Finding>| v.into_iter().next().map(|f| f.id);
         assert_eq!(
@@ -303,6 +570,7 @@ mod tests {
             lr: 10.0,
             losses: vec![],
             error: Some("loss is NaN".into()),
+            stopped: false,
         };
         assert_eq!(
             id(lr_checks(&[diverged], K)).as_deref(),

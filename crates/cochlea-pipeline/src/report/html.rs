@@ -151,7 +151,7 @@ fn findings(s: &mut String, findings: &[Finding]) {
         let (cls, word) = if f.verdict == Verdict::Fail {
             ("fail", "FAIL")
         } else {
-            ("warnf", "WARN")
+            ("warnf", f.verdict.label())
         };
         let _ = write!(
             s,
