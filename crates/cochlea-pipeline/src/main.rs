@@ -1,4 +1,4 @@
-//! The `pipeline` binary: `run`, `classify`, `features`, `init`.
+//! The `pipeline` binary: `run`, `classify`, `features`, `doctor`, `init`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -105,7 +105,8 @@ enum Cmd {
     Init {
         /// The folder of audio.
         dir: PathBuf,
-        /// Where to write the config (default: DIR.toml beside the folder... printed to stdout when "-").
+        /// Where to write the config, relative to the current folder; "-"
+        /// prints it to stdout.
         #[arg(long, default_value = "cochlea.toml")]
         out: PathBuf,
         /// Replace an existing file.
