@@ -287,13 +287,13 @@ impl Log {
         format!("{} {}/{} started", self.what, self.pos, self.len)
     }
 
-    /// Tenths of the stage done at `pos`.
-    fn tenth(&self, pos: u64) -> u64 {
-        if self.len == 0 {
-            10
-        } else {
-            pos.min(self.len).saturating_mul(10) / self.len
-        }
+    /// Parts per `of` of the stage done at `pos` (all of it when the stage
+    /// has no steps).
+    fn done(&self, pos: u64, of: u64) -> u64 {
+        pos.min(self.len)
+            .saturating_mul(of)
+            .checked_div(self.len)
+            .unwrap_or(of)
     }
 
     /// Moves to `pos`, first reporting the position reached so far if a
@@ -303,16 +303,12 @@ impl Log {
     /// (which usually follows a move) be its only line.
     fn set_position(&mut self, pos: u64, now: Instant) -> Option<String> {
         let due = self.pos != self.last_pos
-            && (self.tenth(self.pos) > self.tenth(self.last_pos)
+            && (self.done(self.pos, 10) > self.done(self.last_pos, 10)
                 || now.saturating_duration_since(self.last_at) >= Log::EVERY);
         let text = due.then(|| {
             self.last_at = now;
             self.last_pos = self.pos;
-            let pct = if self.len == 0 {
-                100
-            } else {
-                self.pos.min(self.len) * 100 / self.len
-            };
+            let pct = self.done(self.pos, 100);
             format!("{} {}/{} ({pct}%)", self.what, self.pos, self.len)
         });
         self.pos = pos;
