@@ -69,11 +69,14 @@ impl Cache {
         atomic::write_unsynced(&self.entry(content_hash), &encode_entry(info, m))
     }
 
-    /// Reports a failed [`Cache::put`] on stderr, the first time only (a
+    /// Reports a failed [`Cache::put`] on stderr (level `warn`), the first
+    /// time only (a
     /// full disk or read-only cache fails every entry alike).
     pub fn warn_once(&self, e: &crate::error::Error) {
         if !self.warned.swap(true, Ordering::Relaxed) {
-            eprintln!("warning: feature cache not written: {e}; features will be computed again");
+            crate::progress::warn(format_args!(
+                "feature cache not written: {e}; features will be computed again"
+            ));
         }
     }
 }

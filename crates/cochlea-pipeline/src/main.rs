@@ -1,4 +1,4 @@
-//! The `pipeline` binary: `run`, `classify`, `features`, `init`.
+//! The `pipeline` binary: `run`, `classify`, `features`, `doctor`, `init`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand};
+use clap::{ArgAction, Parser, Subcommand};
 use cochlea_features::Extractor;
 use cochlea_pipeline::classify::{self, ClassifyOptions, Format};
 use cochlea_pipeline::run::{self, RunOptions};
@@ -16,11 +16,23 @@ use cochlea_pipeline::{Config, bundle, doctor, dump, init};
 
 /// Turn folders of audio into trained, explained 1D-CNN classifiers.
 #[derive(Parser)]
-#[command(name = "pipeline", version, about)]
+#[command(
+    name = "pipeline",
+    version,
+    about,
+    after_help = "Verbosity: COCHLEA_LOG=error|warn|info|debug sets the starting level \
+                  (default info); each -v raises it one step, each -q lowers it one step. \
+                  Progress shows at info: bars on a terminal, plain timestamped lines \
+                  otherwise. Errors and per-file problems are printed at every level."
+)]
 struct Cli {
-    /// No progress bars.
-    #[arg(long, short, global = true)]
-    quiet: bool,
+    /// Less on stderr: -q hides progress, -qq also warnings.
+    #[arg(long, short, global = true, action = ArgAction::Count)]
+    quiet: u8,
+    /// More on stderr: the settings in effect, and each stage's start and
+    /// end kept as lines on a terminal too.
+    #[arg(long, short, global = true, action = ArgAction::Count)]
+    verbose: u8,
     /// Worker threads for feature extraction (default: all cores).
     #[arg(long, global = true)]
     threads: Option<usize>,
@@ -106,7 +118,8 @@ enum Cmd {
     Init {
         /// The folder of audio.
         dir: PathBuf,
-        /// Where to write the config (default: DIR.toml beside the folder... printed to stdout when "-").
+        /// Where to write the config, relative to the current folder; "-"
+        /// prints it to stdout.
         #[arg(long, default_value = "cochlea.toml")]
         out: PathBuf,
         /// Replace an existing file.
@@ -116,13 +129,32 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    use cochlea_pipeline::progress::{self, Level};
+
     let cli = Cli::parse();
+    let env = std::env::var_os("COCHLEA_LOG").map(|v| v.to_string_lossy().into_owned());
+    let level = match Level::resolve(env.as_deref(), cli.verbose, cli.quiet) {
+        Ok(level) => level,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    progress::set_level(level);
     if let Some(n) = cli.threads {
         // Only fails when a pool exists already, which cannot happen here.
         let _ = rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build_global();
     }
+    progress::debug(format_args!(
+        "pipeline {}: log level {level} (COCHLEA_LOG={}, -v x{}, -q x{}), {} feature threads",
+        env!("CARGO_PKG_VERSION"),
+        env.as_deref().unwrap_or("unset"),
+        cli.verbose,
+        cli.quiet,
+        rayon::current_num_threads()
+    ));
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -150,7 +182,10 @@ fn message(e: &anyhow::Error) -> String {
 }
 
 fn dispatch(cli: Cli) -> Result<ExitCode> {
-    let quiet = cli.quiet;
+    use cochlea_pipeline::progress::{self, Level};
+
+    // Progress shows from level info up.
+    let quiet = !progress::enabled(Level::Info);
     match cli.cmd {
         Cmd::Run {
             config,
