@@ -11,8 +11,8 @@
 # failing input lands in fuzz/artifacts/TARGET/.
 #
 # Needs cargo-fuzz (cargo install cargo-fuzz). Builds with the default
-# toolchain and no sanitizer (-s none), which works on stable; libtorch
-# comes through scripts/with-libtorch. See docs/robustness.md.
+# toolchain and no sanitizer (-s none), which works on stable. Neither
+# target links libtorch. See docs/robustness.md.
 set -euo pipefail
 
 fuzz="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -42,6 +42,6 @@ cd "$fuzz"
 # The seeds are committed; make_seeds.py rewrites them (and config.dict).
 [[ -d "seeds/$target" ]] || python3 make_seeds.py
 mkdir -p "corpus/$target" "regressions/$target"
-exec ../scripts/with-libtorch cargo fuzz run -s none "$target" \
+exec cargo fuzz run -s none "$target" \
     "corpus/$target" "seeds/$target" "regressions/$target" -- \
     "${limits[@]}" -timeout=30 -rss_limit_mb=4096 "-max_total_time=$seconds" "$@"

@@ -19,6 +19,7 @@ pub mod doctor;
 pub mod dump;
 pub mod error;
 pub mod extract;
+pub mod finding;
 pub mod init;
 pub mod metrics;
 pub mod normalize;

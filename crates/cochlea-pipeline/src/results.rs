@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use cochlea_model::{EpochMetrics, NetSummary};
 use serde::{Deserialize, Serialize};
 
-use crate::doctor;
+use crate::finding::Finding;
 use crate::metrics::Metrics;
 use crate::normalize::Normalizer;
 
@@ -119,7 +119,7 @@ pub struct RunResult {
     /// Where an interrupted run stopped; `pipeline run --resume` continues it.
     pub stopped_at: Option<String>,
     /// Diagnostics, most likely cause of a bad result first.
-    pub findings: Vec<doctor::Finding>,
+    pub findings: Vec<Finding>,
 }
 
 /// Mean and population standard deviation.

@@ -31,51 +31,12 @@ pub use architecture::arch_checks;
 pub use catalog::Check;
 pub use data::data_checks;
 pub use features::feature_checks;
-pub use probes::{LrTrial, Probes, Sweep, held_out, lr_checks, lr_sweep, probe_checks, run_probes};
+pub use probes::{LrTrial, Probes, lr_checks, probe_checks};
+#[cfg(feature = "torch")]
+pub use probes::{Sweep, held_out, lr_sweep, run_probes};
 pub use training::result_checks;
 
-/// How bad a finding is.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    /// Nothing wrong.
-    Ok,
-    /// The data are too few to tell; the fix says what would settle it.
-    Inconclusive,
-    /// Suspicious; may cost accuracy.
-    Warn,
-    /// Wrong; explains a bad result.
-    Fail,
-}
-
-impl Verdict {
-    /// The word shown beside a finding: `FAIL`, `WARN`, `INCONCLUSIVE`, `ok`.
-    pub fn label(self) -> &'static str {
-        match self {
-            Verdict::Fail => "FAIL",
-            Verdict::Warn => "WARN",
-            Verdict::Inconclusive => "INCONCLUSIVE",
-            Verdict::Ok => "ok",
-        }
-    }
-}
-
-/// One check's outcome.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Finding {
-    /// Stable id, e.g. `leakage.group` (a [`Check`]'s id).
-    pub id: String,
-    /// The verdict.
-    pub verdict: Verdict,
-    /// One line: what was found.
-    pub title: String,
-    /// The numbers behind it.
-    pub evidence: String,
-    /// The fix, in one sentence.
-    pub fix: String,
-    /// Ranking weight: how likely this explains a bad result (higher first).
-    pub weight: f64,
-}
+pub use crate::finding::{Finding, Verdict};
 
 impl Finding {
     /// The catalog entry this finding came from.
@@ -262,6 +223,7 @@ pub fn diagnose(
     ));
     let mut pr = Probes::default();
     let mut sweep = Vec::new();
+    #[cfg(feature = "torch")]
     if probes {
         let fi = crate::prepare::fold_inputs(cfg, &p, &folds[0], frames)?;
         let held = held_out(fi.val.as_ref(), &fi.test);
@@ -278,6 +240,12 @@ pub fn diagnose(
             pr.notes
                 .push("learning-rate sweep skipped: budget spent".into());
         }
+    }
+    #[cfg(not(feature = "torch"))]
+    if probes {
+        let _ = (budget_s, &mut sweep);
+        pr.notes
+            .push("probes skipped: this build has no libtorch (the `torch` feature)".into());
     }
     Ok(DoctorReport {
         findings: rank(dedupe(findings)),

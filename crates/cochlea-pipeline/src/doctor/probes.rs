@@ -1,12 +1,15 @@
 //! Short training probes: a linear probe on pooled features, overfitting
 //! one batch, and a learning-rate sweep; and the findings they support.
 
+#[cfg(feature = "torch")]
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "torch")]
 use cochlea_model::{Dataset as MData, ProbeLimits};
 use serde::{Deserialize, Serialize};
 
 use super::{Check, Finding, VsChance, pct};
+#[cfg(feature = "torch")]
 use crate::config::Config;
 
 /// `optimization.cannot_overfit`: accuracy on the one batch below this.
@@ -133,6 +136,7 @@ pub fn probe_checks(pr: &Probes, n_classes: usize, features_healthy: bool) -> Ve
     out
 }
 
+#[cfg(feature = "torch")]
 /// The first `n` examples of `d`.
 fn head(d: &MData, n: usize) -> Option<MData> {
     let n = d.len().min(n);
@@ -146,6 +150,7 @@ fn head(d: &MData, n: usize) -> Option<MData> {
     .ok()
 }
 
+#[cfg(feature = "torch")]
 /// Every file the model does not train on: validation and test together,
 /// so a probe's score rests on as many files as the split allows.
 pub fn held_out(val: Option<&MData>, test: &MData) -> MData {
@@ -157,6 +162,7 @@ pub fn held_out(val: Option<&MData>, test: &MData) -> MData {
     MData::new(x, y, test.n_features, test.n_frames).unwrap_or_else(|_| test.clone())
 }
 
+#[cfg(feature = "torch")]
 fn limits(cfg: &Config, deadline: Option<Instant>) -> ProbeLimits {
     ProbeLimits {
         deadline,
@@ -164,6 +170,7 @@ fn limits(cfg: &Config, deadline: Option<Instant>) -> ProbeLimits {
     }
 }
 
+#[cfg(feature = "torch")]
 /// The linear probe alone, stopped at `deadline` if there is one.
 pub fn linear_probe(
     cfg: &Config,
@@ -207,6 +214,7 @@ pub fn linear_probe(
     pr
 }
 
+#[cfg(feature = "torch")]
 /// Runs the linear and overfit-one-batch probes on the first fold; they
 /// stop at the step where `budget_s` seconds are spent, and libtorch uses
 /// `[train] threads`.
@@ -271,6 +279,7 @@ pub struct LrTrial {
     pub stopped: bool,
 }
 
+#[cfg(feature = "torch")]
 /// The learning-rate sweep and what it ran.
 #[derive(Clone, Debug, Default)]
 pub struct Sweep {
@@ -280,6 +289,7 @@ pub struct Sweep {
     pub notes: Vec<String>,
 }
 
+#[cfg(feature = "torch")]
 /// Trains a few epochs on a subset at `lr`, `lr / 10` and `lr * 10`,
 /// stopping after the epoch in which `budget_s` seconds are spent. With
 /// `step_seconds` (seconds per clip and step, from the overfit probe) the
