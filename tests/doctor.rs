@@ -1,5 +1,7 @@
 //! Every planted fault in `pipelines/broken/` is named first by
-//! `pipeline doctor`, and the healthy baseline raises no warning.
+//! `pipeline doctor`, and the healthy baseline raises no warning. A small
+//! two-class set written here checks that file formats are a finding only
+//! when they predict the class, and `--budget 0` that the budget holds.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -263,8 +263,12 @@ def main():
         "speaker-leak": ("leakage.group", dict(
             split='strategy = "stratified"\ntest_fraction = 0.2\n'
                   'val_fraction = 0.1')),
+        # Copies share a group, so the fault needs a split that ignores it.
         "duplicate-audio": ("leakage.duplicate_audio", dict(
-            data=manifest % os.path.join(cfg_dir, "duplicates.csv"))),
+            data='manifest = "%s"\nlabel = "manifest"'
+            % os.path.join(cfg_dir, "duplicates.csv"),
+            split='strategy = "stratified"\ntest_fraction = 0.2\n'
+                  'val_fraction = 0.1')),
         "unnormalized": ("scaling.unnormalized", dict(
             features='kinds = ["mfcc", "centroid", "rolloff"]', norm="none")),
         "raw-samples": ("representation.raw_samples", dict(
