@@ -18,8 +18,9 @@
 //! files or feature extraction.
 //!
 //! ```no_run
-//! use cochlea_model::{train, AugmentConfig, Control, Dataset, NetConfig, TrainConfig, TrainOptions};
+//! # #[cfg(feature = "torch")]
 //! # fn main() -> Result<(), cochlea_model::Error> {
+//! use cochlea_model::{train, AugmentConfig, Control, Dataset, NetConfig, TrainConfig, TrainOptions};
 //! // 4 examples of 13 features x 100 frames, 2 classes.
 //! let data = Dataset::new(vec![0.0; 4 * 13 * 100], vec![0, 1, 0, 1], 13, 100)?;
 //! let mut on_epoch = |m: &cochlea_model::EpochMetrics| {
@@ -30,6 +31,8 @@
 //!                 2, &data, None, TrainOptions::new(&mut on_epoch))?;
 //! let proba = out.model.predict_proba(&data.x, data.len())?; // 4 x 2, rows sum to 1
 //! # let _ = proba; Ok(()) }
+//! # #[cfg(not(feature = "torch"))]
+//! # fn main() {}
 //! ```
 
 // Torch-free: configs, shape arithmetic, epoch records, errors, seeds.

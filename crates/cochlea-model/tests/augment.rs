@@ -2,6 +2,8 @@
 //! training loss moves, while the validation metrics are those of the
 //! un-augmented validation set.
 
+#![cfg(feature = "torch")]
+
 mod common;
 
 use cochlea_model::{AugmentConfig, NetConfig, TrainConfig, TrainOptions, TrainOutcome, train};

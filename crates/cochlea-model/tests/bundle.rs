@@ -1,6 +1,8 @@
 //! Save -> load gives bit-identical outputs; damaged or mismatched bundles
 //! fail with messages that name the file.
 
+#![cfg(feature = "torch")]
+
 mod common;
 
 use std::path::Path;

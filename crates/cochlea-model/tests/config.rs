@@ -1,11 +1,14 @@
 //! Config defaults, network arithmetic and the error messages users see.
 
+#[cfg(feature = "torch")]
 mod common;
 
 use cochlea_model::{
-    AugmentConfig, BlockConfig, ClassWeights, Dataset, Error, Head, NetConfig, Optimizer, Padding,
-    TrainConfig, TrainOptions, train,
+    AugmentConfig, BlockConfig, ClassWeights, Error, Head, NetConfig, Optimizer, Padding,
+    TrainConfig,
 };
+#[cfg(feature = "torch")]
+use cochlea_model::{Dataset, TrainOptions, train};
 
 fn config_error(r: Result<impl std::fmt::Debug, Error>) -> String {
     match r {
@@ -267,6 +270,7 @@ fn train_values_out_of_range_are_reported_by_key() {
     );
 }
 
+#[cfg(feature = "torch")]
 #[test]
 fn data_errors_are_caught_before_training() {
     let _guard = common::serial();

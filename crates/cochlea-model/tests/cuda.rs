@@ -1,5 +1,7 @@
 //! Training on a CUDA device: built and run only with `--features cuda`, on
 //! a machine with a GPU and a CUDA libtorch.
+
+#![cfg(feature = "torch")]
 #![cfg(feature = "cuda")]
 
 mod common;

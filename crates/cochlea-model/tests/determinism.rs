@@ -1,6 +1,8 @@
 //! With a seed, CPU training is reproducible: shuffling, initialisation,
 //! dropout and augmentation all come from it.
 
+#![cfg(feature = "torch")]
+
 mod common;
 
 use cochlea_model::{AugmentConfig, EpochMetrics, TrainConfig, TrainOptions, train};

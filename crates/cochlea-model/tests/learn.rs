@@ -2,6 +2,8 @@
 //! small batch to 100%, and the linear probe separates what is linearly
 //! separable and nothing else.
 
+#![cfg(feature = "torch")]
+
 mod common;
 
 use cochlea_model::{

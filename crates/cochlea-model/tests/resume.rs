@@ -1,6 +1,8 @@
 //! A run stopped at an epoch boundary and resumed from its checkpoint ends
 //! with exactly the weights and metrics of an uninterrupted run.
 
+#![cfg(feature = "torch")]
+
 mod common;
 
 use std::path::Path;

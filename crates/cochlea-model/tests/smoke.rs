@@ -1,6 +1,8 @@
 //! libtorch is linked, loads without `LD_LIBRARY_PATH`, and trains: a small
 //! Conv1d network takes Adam steps on one fixed batch and its loss falls.
 
+#![cfg(feature = "torch")]
+
 use tch::nn::{self, Module, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 

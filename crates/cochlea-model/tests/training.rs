@@ -1,6 +1,8 @@
 //! Optimisers, schedules, early stopping, divergence, class weights, label
 //! smoothing and callbacks, each checked by what training produces.
 
+#![cfg(feature = "torch")]
+
 mod common;
 
 use cochlea_model::{
