@@ -148,11 +148,12 @@ fn findings(s: &mut String, findings: &[Finding]) {
         );
     }
     for f in &problems {
-        let (cls, word) = if f.verdict == Verdict::Fail {
-            ("fail", "FAIL")
-        } else {
-            ("warnf", f.verdict.label())
+        let cls = match f.verdict {
+            Verdict::Fail => "fail",
+            Verdict::Inconclusive => "inconc",
+            _ => "warnf",
         };
+        let word = f.verdict.label();
         let _ = write!(
             s,
             "<div class=\"finding {cls}\"><div><span class=\"badge\">{word}</span> <b>{}</b> <code>{}</code></div><div class=\"ev\">{}</div><div class=\"fix\">Fix: {}</div></div>",
@@ -201,5 +202,5 @@ caption{text-align:left;color:#666;padding:2px 0}details{margin:6px 0;font-size:
 .hbar{height:10px;background:#1f77b4;border-radius:2px}.warn{background:#fff4e5;border:1px solid #f0b866;padding:8px;border-radius:6px}\
 code{font-size:12px}.finding{border-left:5px solid #999;padding:6px 10px;margin:8px 0;background:#fafafa}\
 .finding.fail{border-color:#d62728}.finding.warnf{border-color:#f0a030}.badge{font-size:11px;font-weight:700;padding:1px 6px;border-radius:4px;background:#eee}\
-.fail .badge{background:#d62728;color:#fff}.warnf .badge{background:#f0a030;color:#fff}.ev{color:#444;font-size:13px;margin-top:2px}.fix{font-size:13px;margin-top:2px}\
+.fail .badge{background:#d62728;color:#fff}.warnf .badge{background:#f0a030;color:#fff}.finding.inconc{border-color:#7f7f7f}.inconc .badge{background:#7f7f7f;color:#fff}.ev{color:#444;font-size:13px;margin-top:2px}.fix{font-size:13px;margin-top:2px}\
 .okline{color:#2a7a2a}";
