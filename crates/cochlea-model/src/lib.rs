@@ -54,6 +54,8 @@ mod classifier;
 #[cfg(feature = "torch")]
 mod data;
 #[cfg(feature = "torch")]
+mod export;
+#[cfg(feature = "torch")]
 mod net;
 #[cfg(feature = "torch")]
 mod optim;
@@ -78,6 +80,8 @@ pub use bundle::{BundleInfo, FORMAT_VERSION};
 pub use classifier::Classifier;
 #[cfg(feature = "torch")]
 pub use data::Dataset;
+#[cfg(feature = "torch")]
+pub use export::Preprocess;
 #[cfg(feature = "torch")]
 pub use probe::{OVERFIT_BATCH, ProbeResult, linear_probe, overfit_one_batch};
 #[cfg(feature = "torch")]

@@ -16,6 +16,7 @@ pub mod dataset;
 pub mod doctor;
 pub mod dump;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod init;
 pub mod metrics;

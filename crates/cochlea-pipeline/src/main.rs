@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use cochlea_features::Extractor;
 use cochlea_pipeline::classify::{self, ClassifyOptions, Format};
+use cochlea_pipeline::export::{self, ExportFormat};
 use cochlea_pipeline::run::{self, RunOptions};
 use cochlea_pipeline::rundir::{self, RunDir};
 use cochlea_pipeline::{Config, bundle, doctor, dump, init};
@@ -99,6 +100,22 @@ enum Cmd {
         #[arg(long)]
         no_probes: bool,
         /// Print the findings as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the model as one TorchScript or ONNX file (normalization, length
+    /// fitting and ensemble averaging inside) with its feature recipe in a
+    /// `.spec.json` beside it; see docs/python.md.
+    Export {
+        /// A run directory or a model folder.
+        model: PathBuf,
+        /// File format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Torchscript)]
+        format: ExportFormat,
+        /// The model file to write (e.g. model.pt or model.onnx).
+        #[arg(long)]
+        out: PathBuf,
+        /// Print what was written as JSON on stdout.
         #[arg(long)]
         json: bool,
     },
@@ -336,6 +353,26 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Cmd::Export {
+            model,
+            format,
+            out,
+            json,
+        } => {
+            let e = export::export(&model, format, &out)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&e)?);
+            } else {
+                println!("model: {}", e.model.display());
+                println!("spec:  {}", e.spec.display());
+                println!(
+                    "checked against the model on {} input shapes: max |difference| {:.1e}",
+                    e.checked.len(),
+                    e.max_abs_diff
+                );
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Cmd::Init { dir, out, force } => {
             let s = init::survey(&dir)?;
