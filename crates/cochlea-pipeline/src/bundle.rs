@@ -42,7 +42,8 @@ pub fn resolve(path: &Path) -> Result<PathBuf, Error> {
         return Err(Error::Bundle {
             path: path.to_path_buf(),
             msg: format!(
-                "this run has one model per fold; pass one of: {}",
+                "this run has one model per fold and no final model (set [train] final_model = true \
+                 to train one on all the data after the folds); pass one of: {}",
                 folds.join(", ")
             ),
         });

@@ -18,6 +18,7 @@ pub mod dump;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod final_model;
 pub mod init;
 pub mod metrics;
 pub mod normalize;

@@ -16,6 +16,7 @@ use cochlea_model::{Classifier, Control, EpochMetrics, TrainConfig, TrainOptions
 
 use crate::config::{Config, strategy_name};
 use crate::error::Error;
+use crate::final_model::{FinalJob, FinalOutcome};
 use crate::metrics;
 use crate::prepare::{self, FoldInputs, Prepared, Setup};
 use crate::results::{FoldResult, Prediction, RunResult, mean_std};
@@ -112,6 +113,25 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
     if results.is_empty() {
         return Err(Error::Interrupted);
     }
+    // The deployable model of a cross-validated run, once every fold is in.
+    let mut final_model = None;
+    if cfg.train.final_model && many && stopped_at.is_none() {
+        let job = FinalJob {
+            cfg,
+            p: &p,
+            frames,
+            dir: &dir,
+            quiet: opts.quiet,
+            stop: &opts.stop,
+            resume: opts.resume.is_some(),
+            config_hash: &config_hash,
+            data_hash: &data_hash,
+        };
+        match job.run(&results)? {
+            FinalOutcome::Finished(f) => final_model = Some(f),
+            FinalOutcome::Interrupted(at) => stopped_at = Some(at),
+        }
+    }
     let interrupted = stopped_at.is_some();
     timings.insert(
         "train_and_evaluate".to_string(),
@@ -162,6 +182,7 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
         interrupted,
         stopped_at,
         findings,
+        final_model,
     };
     let t_report = Instant::now();
     report::write_all(&result, &predictions, cfg, cfg_path)?;
@@ -357,7 +378,7 @@ impl FoldJob<'_> {
                 run: cfg.name.clone(),
                 config_hash: self.config_hash.to_string(),
                 data_hash: self.data_hash.to_string(),
-                test_metrics: test_metrics.clone(),
+                test_metrics: Some(test_metrics.clone()),
                 versions: Versions::current(),
             };
             let metadata = serde_json::to_value(&meta).map_err(|e| Error::Bundle {

@@ -53,8 +53,10 @@ pub struct BundleMeta {
     pub config_hash: String,
     /// BLAKE3 of the data used.
     pub data_hash: String,
-    /// Test metrics of the fold.
-    pub test_metrics: Metrics,
+    /// Test metrics of the fold; none for a final model trained on all the
+    /// data (its estimate is the cross-validation's, in `metrics.json`).
+    #[serde(default)]
+    pub test_metrics: Option<Metrics>,
     /// Versions of the software that trained it.
     pub versions: Versions,
 }

@@ -123,6 +123,7 @@ fn run(folds: Vec<FoldResult>) -> RunResult {
                 weight: 0.0,
             },
         ],
+        final_model: None,
     }
 }
 
