@@ -6,7 +6,9 @@
 //!
 //! The Python is the reference environment's (`bench/ref-venv.sh`, which
 //! creates it when missing: librosa, soundfile and torch 2.13), or
-//! `COCHLEA_LOADER_PYTHON` when set.
+//! `COCHLEA_LOADER_PYTHON` when set; for ONNX it is that environment plus
+//! onnx and onnxruntime from PyPI (`bench/onnx-venv.sh`, likewise created
+//! when missing), so the ONNX round trip always runs.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,6 +31,17 @@ fn pipeline(args: &[&str]) -> Output {
         .expect("pipeline starts")
 }
 
+/// The environment of `script` (`bench/ref-venv.sh` or
+/// `bench/onnx-venv.sh`), created when missing; its Python.
+fn venv_python(script: &str) -> PathBuf {
+    let out = Command::new(project().join(script))
+        .output()
+        .unwrap_or_else(|e| panic!("{script} starts: {e}"));
+    ok(&out);
+    let venv = String::from_utf8(out.stdout).unwrap();
+    PathBuf::from(venv.trim()).join("bin/python")
+}
+
 fn ok(out: &Output) {
     assert!(
         out.status.success(),
@@ -39,17 +52,15 @@ fn ok(out: &Output) {
     );
 }
 
-/// The Python with librosa and torch.
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("COCHLEA_LOADER_PYTHON") {
-        return PathBuf::from(p);
+/// The Python with librosa and torch (and, for ONNX, onnx and onnxruntime).
+fn python(format: &str) -> PathBuf {
+    if format == "onnx" {
+        return venv_python("bench/onnx-venv.sh");
     }
-    let out = Command::new(project().join("bench/ref-venv.sh"))
-        .output()
-        .expect("bench/ref-venv.sh starts");
-    ok(&out);
-    let venv = String::from_utf8(out.stdout).unwrap();
-    PathBuf::from(venv.trim()).join("bin/python")
+    match std::env::var_os("COCHLEA_LOADER_PYTHON") {
+        Some(p) => PathBuf::from(p),
+        None => venv_python("bench/ref-venv.sh"),
+    }
 }
 
 /// A small demo config in `dir`: `split` and `train_extra` are TOML lines
@@ -179,18 +190,27 @@ fn classify(
 fn export(model: &Path, format: &str, dir: &Path) -> PathBuf {
     let ext = if format == "onnx" { "onnx" } else { "pt" };
     let out = dir.join(format!("exported.{ext}"));
-    let o = pipeline(&[
-        "export",
-        model.to_str().unwrap(),
-        "--format",
-        format,
-        "--out",
-        out.to_str().unwrap(),
-        "--json",
-    ]);
+    let o = Command::new(env!("CARGO_BIN_EXE_pipeline"))
+        .args([
+            "export",
+            model.to_str().unwrap(),
+            "--format",
+            format,
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ])
+        .env("COCHLEA_ONNX_PYTHON", python(format))
+        .output()
+        .expect("pipeline starts");
     ok(&o);
     let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(e["max_abs_diff"].as_f64().unwrap() <= 1e-5, "{e}");
+    if format == "onnx" {
+        assert_eq!(e["opset"], 17);
+        // onnxruntime is in the ONNX environment: the conversion was run.
+        assert!(e["onnx_max_abs_diff"].as_f64().unwrap() <= 1e-5, "{e}");
+    }
     assert!(out.is_file());
     assert!(dir.join("exported.spec.json").is_file());
     out
@@ -199,11 +219,12 @@ fn export(model: &Path, format: &str, dir: &Path) -> PathBuf {
 /// Runs the Python loader on `files`; probabilities per file and class.
 fn loader(
     model_file: &Path,
+    format: &str,
     files: &[String],
     scratch: &Path,
 ) -> HashMap<String, HashMap<String, f64>> {
     let csv_path = scratch.join("python.csv");
-    let out = Command::new(python())
+    let out = Command::new(python(format))
         .arg(project().join("python/cochlea_loader.py"))
         .arg(model_file)
         .args(files)
@@ -247,7 +268,7 @@ fn python_matches_classify(model: &Path, format: &str, scratch: &Path) -> f64 {
     let classes = spec["classes"].as_array().unwrap().len();
     assert_eq!(classes, 10);
     let want = classify(model, &files, classes);
-    let got = loader(&exported, &files, scratch);
+    let got = loader(&exported, format, &files, scratch);
     assert_eq!(want.len(), files.len());
     assert_eq!(got.len(), files.len());
     let mut worst = 0f64;
@@ -284,7 +305,7 @@ fn torchscript_of_a_single_model_gives_the_probabilities_of_classify_in_python()
 }
 
 #[test]
-fn torchscript_of_an_ensemble_averages_inside_and_matches_classify_in_python() {
+fn an_ensemble_as_torchscript_and_as_onnx_averages_inside_and_matches_classify_in_python() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = config(
         tmp.path(),
@@ -295,6 +316,8 @@ fn torchscript_of_an_ensemble_averages_inside_and_matches_classify_in_python() {
     );
     let run = run(&cfg);
     python_matches_classify(&run, "torchscript", tmp.path());
+    // The same ensemble as ONNX, run by onnxruntime.
+    python_matches_classify(&run, "onnx", tmp.path());
     let spec: serde_json::Value =
         serde_json::from_slice(&std::fs::read(tmp.path().join("exported.spec.json")).unwrap())
             .unwrap();

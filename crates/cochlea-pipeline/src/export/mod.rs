@@ -51,6 +51,10 @@ pub struct Exported {
     pub members: usize,
     /// Largest probability difference to the Rust path over the check inputs.
     pub max_abs_diff: f32,
+    /// ONNX: largest difference of onnxruntime to the TorchScript module,
+    /// when onnxruntime was there to run it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onnx_max_abs_diff: Option<f64>,
     /// (batch, frames) of the check inputs.
     pub checked: Vec<(i64, i64)>,
 }
@@ -88,6 +92,7 @@ pub fn export(model_path: &Path, format: ExportFormat, out: &Path) -> Result<Exp
             ),
         });
     }
+    let mut onnx_max_abs_diff = None;
     let opset = match format {
         ExportFormat::Torchscript => {
             let bytes = std::fs::read(&tmp.0).map_err(|e| Error::io(&tmp.0, e))?;
@@ -96,10 +101,11 @@ pub fn export(model_path: &Path, format: ExportFormat, out: &Path) -> Result<Exp
         }
         ExportFormat::Onnx => {
             let converted = Scratch(sibling(out, "onnx"));
-            let opset = onnx::convert(&tmp.0, &converted.0, rows)?;
+            let c = onnx::convert(&tmp.0, &converted.0, rows, out)?;
             let bytes = std::fs::read(&converted.0).map_err(|e| Error::io(&converted.0, e))?;
             crate::atomic::write(out, &bytes)?;
-            Some(opset)
+            onnx_max_abs_diff = c.onnxruntime_max_abs_diff;
+            Some(c.opset)
         }
     };
     let spec = spec_path(out);
@@ -127,6 +133,7 @@ pub fn export(model_path: &Path, format: ExportFormat, out: &Path) -> Result<Exp
         opset,
         members: m.model.n_members(),
         max_abs_diff,
+        onnx_max_abs_diff,
         checked,
     })
 }
