@@ -149,21 +149,17 @@ fn walk(dir: &Path) -> Vec<String> {
     out
 }
 
-/// Probabilities per file and class from `pipeline classify --format json`
-/// with every class listed.
-fn classify(
-    model: &Path,
-    files: &[String],
-    n_classes: usize,
-) -> HashMap<String, Vec<(String, f64)>> {
-    let k = n_classes.to_string();
+/// Probabilities per file and class from `pipeline classify --format
+/// jsonl`: its `proba` object (every class, in class order), checked
+/// against its `top` list.
+fn classify(model: &Path, files: &[String]) -> HashMap<String, Vec<(String, f64)>> {
     let mut args = vec![
         "classify",
         "--quiet",
         "--format",
-        "json",
+        "jsonl",
         "--top-k",
-        &k,
+        "2",
         "--model",
         model.to_str().unwrap(),
     ];
@@ -175,13 +171,18 @@ fn classify(
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            let top = v["top"]
-                .as_array()
-                .unwrap()
+            let proba: Vec<(String, f64)> = v["proba"]
+                .as_object()
+                .expect("proba")
                 .iter()
-                .map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_f64().unwrap()))
+                .map(|(c, p)| (c.clone(), p.as_f64().unwrap()))
                 .collect();
-            (v["path"].as_str().unwrap().to_string(), top)
+            for t in v["top"].as_array().unwrap() {
+                let c = t[0].as_str().unwrap();
+                let p = proba.iter().find(|(k, _)| k == c).unwrap().1;
+                assert_eq!(p, t[1].as_f64().unwrap(), "{l}");
+            }
+            (v["path"].as_str().unwrap().to_string(), proba)
         })
         .collect()
 }
@@ -267,7 +268,7 @@ fn python_matches_classify(model: &Path, format: &str, scratch: &Path) -> f64 {
     assert_eq!(spec["features"]["librosa"]["n_fft"], 256);
     let classes = spec["classes"].as_array().unwrap().len();
     assert_eq!(classes, 10);
-    let want = classify(model, &files, classes);
+    let want = classify(model, &files);
     let got = loader(&exported, format, &files, scratch);
     assert_eq!(want.len(), files.len());
     assert_eq!(got.len(), files.len());
@@ -302,6 +303,56 @@ fn torchscript_of_a_single_model_gives_the_probabilities_of_classify_in_python()
     );
     let run = run(&cfg);
     python_matches_classify(&run, "torchscript", tmp.path());
+    classify_csv_has_the_probability_columns_of_predictions_csv(&run, tmp.path());
+}
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+/// `classify` CSV on the run's test files: the `p_<class>` columns of
+/// `predictions.csv`, same names, same order, same values.
+fn classify_csv_has_the_probability_columns_of_predictions_csv(run: &Path, scratch: &Path) {
+    let (ph, preds) = read_csv(&run.join("predictions.csv"));
+    let out = scratch.join("classified.csv");
+    let mut args = vec![
+        "classify",
+        "--quiet",
+        "--model",
+        run.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend(preds.iter().map(|r| r[0].as_str()));
+    ok(&pipeline(&args));
+    let (ch, rows) = read_csv(&out);
+    let p_cols = |h: &[String]| -> Vec<(usize, String)> {
+        h.iter()
+            .enumerate()
+            .filter(|(_, n)| n.starts_with("p_"))
+            .map(|(i, n)| (i, n.clone()))
+            .collect()
+    };
+    let (pp, cp) = (p_cols(&ph), p_cols(&ch));
+    assert_eq!(pp.len(), 10);
+    assert_eq!(
+        pp.iter().map(|x| &x.1).collect::<Vec<_>>(),
+        cp.iter().map(|x| &x.1).collect::<Vec<_>>()
+    );
+    assert_eq!(rows.len(), preds.len());
+    for (p, c) in preds.iter().zip(&rows) {
+        assert_eq!(p[0], c[0]);
+        for ((i, name), (j, _)) in pp.iter().zip(&cp) {
+            let (a, b): (f64, f64) = (p[*i].parse().unwrap(), c[*j].parse().unwrap());
+            assert!((a - b).abs() <= 1e-5, "{}: {name} {a} vs {b}", p[0]);
+        }
+    }
 }
 
 #[test]
@@ -341,6 +392,7 @@ fn kfold_with_final_model_ends_with_one_model_that_classify_and_python_use() {
     );
     let m: serde_json::Value =
         serde_json::from_slice(&std::fs::read(run.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(m["schema_version"], 1);
     let f = &m["final_model"];
     assert_eq!(f["files"], 500, "{f}");
     assert_eq!(f["bundle"], "model");
@@ -356,6 +408,9 @@ fn kfold_with_final_model_ends_with_one_model_that_classify_and_python_use() {
     let bundle: serde_json::Value =
         serde_json::from_slice(&std::fs::read(run.join("model/model.json")).unwrap()).unwrap();
     assert_eq!(bundle["metadata"]["fold"], "all");
+    assert_eq!(bundle["metadata"]["schema_version"], 1);
+    // No test set of its own: the estimate is the cross-validation's.
+    assert!(bundle["metadata"]["test_metrics"].is_null());
     // The normalizer saw every file.
     assert_eq!(
         bundle["metadata"]["input"]["normalizer"]["fitted_clips"],

@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::prepare::{self, FoldInputs, Prepared};
 use crate::results::{FinalModel, FoldResult};
 use crate::rundir::RunDir;
-use crate::spec::{BundleMeta, Versions};
+use crate::spec::{BUNDLE_META_SCHEMA_VERSION, BundleMeta, Versions};
 use crate::split::Fold;
 use crate::{atomic, progress};
 
@@ -168,6 +168,7 @@ impl FinalJob<'_> {
         }
         let model = Classifier::ensemble(networks)?;
         let meta = BundleMeta {
+            schema_version: BUNDLE_META_SCHEMA_VERSION,
             input: spec,
             fold: FINAL_FOLD.to_string(),
             run: cfg.name.clone(),

@@ -91,9 +91,16 @@ pub struct DataSummary {
     pub hop_seconds: f64,
 }
 
+/// Version of the `metrics.json` layout (docs/formats.md); raised when a
+/// field changes meaning or goes away. Files without the field predate it.
+pub const METRICS_SCHEMA_VERSION: u32 = 1;
+
 /// Everything a run produced; what `metrics.json` holds.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunResult {
+    /// Layout version, [`METRICS_SCHEMA_VERSION`] when written by this build.
+    #[serde(default)]
+    pub schema_version: u32,
     /// Run name.
     pub name: String,
     /// The run directory.

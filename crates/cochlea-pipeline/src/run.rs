@@ -19,9 +19,9 @@ use crate::error::Error;
 use crate::final_model::{FinalJob, FinalOutcome};
 use crate::metrics;
 use crate::prepare::{self, FoldInputs, Prepared, Setup};
-use crate::results::{FoldResult, Prediction, RunResult, mean_std};
+use crate::results::{FoldResult, METRICS_SCHEMA_VERSION, Prediction, RunResult, mean_std};
 use crate::rundir::RunDir;
-use crate::spec::{BundleMeta, Versions};
+use crate::spec::{BUNDLE_META_SCHEMA_VERSION, BundleMeta, Versions};
 use crate::split::Fold;
 use crate::{atomic, doctor, progress, report};
 
@@ -169,6 +169,7 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
     let acc: Vec<f64> = results.iter().map(|r| r.test.accuracy).collect();
     let bal: Vec<f64> = results.iter().map(|r| r.test.balanced_accuracy).collect();
     let mut result = RunResult {
+        schema_version: METRICS_SCHEMA_VERSION,
         name: cfg.name.clone(),
         run_dir: dir.path().to_path_buf(),
         strategy: strategy_name(cfg.split.strategy).to_string(),
@@ -373,6 +374,7 @@ impl FoldJob<'_> {
         // the checkpoint is kept, for `--resume`.
         if interrupted.is_none() {
             let meta = BundleMeta {
+                schema_version: BUNDLE_META_SCHEMA_VERSION,
                 input: spec,
                 fold: fold.name.clone(),
                 run: cfg.name.clone(),

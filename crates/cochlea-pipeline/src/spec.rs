@@ -40,9 +40,17 @@ impl InputSpec {
     }
 }
 
+/// Version of the layout of [`BundleMeta`] (`metadata` in `model.json`,
+/// docs/formats.md); raised when a field changes meaning or goes away.
+/// Bundles without the field predate it.
+pub const BUNDLE_META_SCHEMA_VERSION: u32 = 1;
+
 /// What the pipeline writes under `metadata` in a bundle's `model.json`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BundleMeta {
+    /// Layout version, [`BUNDLE_META_SCHEMA_VERSION`] when written by this build.
+    #[serde(default)]
+    pub schema_version: u32,
     /// The exact input recipe.
     pub input: InputSpec,
     /// Fold the model was trained in.
