@@ -304,6 +304,42 @@ fn torchscript_of_a_single_model_gives_the_probabilities_of_classify_in_python()
     let run = run(&cfg);
     python_matches_classify(&run, "torchscript", tmp.path());
     classify_csv_has_the_probability_columns_of_predictions_csv(&run, tmp.path());
+    devices_give_the_probabilities_of_the_cpu(&run);
+}
+
+/// `classify --device auto` (CUDA when there is one) and `--device cuda`
+/// agree with the CPU; without a CUDA device, `cuda` is refused by name.
+fn devices_give_the_probabilities_of_the_cpu(run: &Path) {
+    let files = some_files();
+    let cpu = classify(run, &files);
+    for device in ["auto", "cuda"] {
+        let mut args = vec![
+            "classify",
+            "--quiet",
+            "--format",
+            "jsonl",
+            "--device",
+            device,
+            "--model",
+            run.to_str().unwrap(),
+        ];
+        args.extend(files.iter().map(String::as_str));
+        let out = pipeline(&args);
+        if device == "cuda" && !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("no CUDA device"), "{err}");
+            continue;
+        }
+        ok(&out);
+        for l in String::from_utf8(out.stdout).unwrap().lines() {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let want = &cpu[v["path"].as_str().unwrap()];
+            for (c, p) in want {
+                let got = v["proba"][c].as_f64().unwrap();
+                assert!((got - p).abs() < 1e-4, "{device}: {c} {got} vs {p}");
+            }
+        }
+    }
 }
 
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {

@@ -27,6 +27,33 @@ pub enum Format {
     Jsonl,
 }
 
+/// Where `classify` runs the network (`--device`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeviceArg {
+    /// The CPU.
+    #[default]
+    Cpu,
+    /// The first CUDA device; an error if libtorch sees none.
+    Cuda,
+    /// CUDA when libtorch sees a device, else the CPU.
+    Auto,
+}
+
+impl DeviceArg {
+    /// The libtorch device this choice means on this machine.
+    pub fn resolve(self) -> Result<cochlea_model::tch::Device, Error> {
+        use cochlea_model::tch::{Cuda, Device};
+        match self {
+            DeviceArg::Cpu => Ok(Device::Cpu),
+            DeviceArg::Auto => Ok(Device::cuda_if_available()),
+            DeviceArg::Cuda if Cuda::is_available() => Ok(Device::Cuda(0)),
+            DeviceArg::Cuda => Err(Error::Data(
+                "--device cuda: libtorch sees no CUDA device; use cpu or auto".into(),
+            )),
+        }
+    }
+}
+
 /// Options of `classify`.
 #[derive(Clone, Debug)]
 pub struct ClassifyOptions {

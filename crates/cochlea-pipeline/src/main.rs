@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use cochlea_features::Extractor;
-use cochlea_pipeline::classify::{self, ClassifyOptions, Format};
+use cochlea_pipeline::classify::{self, ClassifyOptions, DeviceArg, Format};
 use cochlea_pipeline::export::{self, ExportFormat};
 use cochlea_pipeline::run::{self, RunOptions};
 use cochlea_pipeline::rundir::{self, RunDir};
@@ -69,6 +69,9 @@ enum Cmd {
         /// With --windows: one row per window instead of the average.
         #[arg(long, requires = "windows")]
         per_window: bool,
+        /// Where the network runs; features are computed on the CPU.
+        #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+        device: DeviceArg,
     },
     /// Write features as .npy (numpy-readable), an index CSV, and optional PNGs.
     Features {
@@ -240,8 +243,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             min_confidence,
             windows,
             per_window,
+            device,
         } => {
-            let m = bundle::load(&model)?;
+            let m = bundle::load_on(&model, device.resolve()?)?;
             let exts: Vec<String> = ["wav", "flac", "mp3", "ogg", "oga"]
                 .map(String::from)
                 .to_vec();
