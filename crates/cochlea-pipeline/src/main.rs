@@ -464,5 +464,13 @@ fn print_summary(r: &cochlea_pipeline::results::RunResult) {
     if let Some(first) = r.findings.iter().find(|f| f.verdict != doctor::Verdict::Ok) {
         println!("first finding: [{}] {}", first.id, first.title);
     }
+    if let Some(f) = &r.final_model {
+        println!(
+            "final model: {} (all {} files, {} epochs)",
+            r.run_dir.join(&f.bundle).display(),
+            f.files,
+            f.epochs
+        );
+    }
     println!("report: {}", r.run_dir.join("report.html").display());
 }
