@@ -102,3 +102,57 @@ impl Classifier {
         Classifier::ensemble(all)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tch::{Device, Kind, Tensor};
+
+    use crate::classifier::Classifier;
+    use crate::config::{BlockConfig, NetConfig};
+
+    fn network(seed: i64) -> Classifier {
+        tch::manual_seed(seed);
+        let cfg = NetConfig {
+            blocks: vec![
+                BlockConfig {
+                    filters: 8,
+                    kernel: 3,
+                    pool: 2,
+                    ..BlockConfig::default()
+                },
+                BlockConfig {
+                    filters: 8,
+                    kernel: 3,
+                    ..BlockConfig::default()
+                },
+            ],
+            ..NetConfig::default()
+        };
+        Classifier::build(&cfg, 4, 12, 3, Device::Cpu).unwrap()
+    }
+
+    /// The traced module, given any batch size, computes what
+    /// `predict_proba` computes, for one network and for an ensemble.
+    #[test]
+    fn the_traced_module_takes_any_batch_and_matches_predict_proba() {
+        let pre = |x: &Tensor| Ok(x.shallow_clone());
+        for model in [
+            network(1),
+            Classifier::ensemble(vec![network(2), network(3)]).unwrap(),
+        ] {
+            let example = Tensor::randn([2, 4, 12], (Kind::Float, Device::Cpu));
+            let module = model.to_torchscript(&example, &pre).unwrap();
+            for batch in [1i64, 2, 5] {
+                let x = Tensor::randn([batch, 4, 12], (Kind::Float, Device::Cpu));
+                let got: Vec<f32> =
+                    Vec::try_from(module.forward_ts(&[&x]).unwrap().flatten(0, -1)).unwrap();
+                let host: Vec<f32> = Vec::try_from(x.flatten(0, -1)).unwrap();
+                let want = model.predict_proba(&host, batch as usize).unwrap();
+                assert_eq!(got.len(), want.len());
+                for (a, b) in got.iter().zip(&want) {
+                    assert!((a - b).abs() < 1e-6, "batch {batch}: {a} vs {b}");
+                }
+            }
+        }
+    }
+}
