@@ -487,3 +487,23 @@ fn export_of_per_utterance_normalization_with_repeat_and_start_crop_matches_in_p
     let run = run(&cfg);
     python_matches_classify(&run, "torchscript", tmp.path());
 }
+
+#[test]
+fn final_model_on_a_single_split_is_refused_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(
+        tmp.path(),
+        "strategy = \"group\"\ntest_fraction = 0.2",
+        "final_model = true",
+        "method = \"standard\"",
+        "",
+    );
+    let out = pipeline(&["run", cfg.to_str().unwrap(), "--quiet"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("train.final_model"), "{err}");
+    assert!(
+        !tmp.path().join("runs").exists(),
+        "a run directory was made"
+    );
+}
