@@ -110,6 +110,10 @@ impl Classifier {
         &self.vs
     }
 
+    pub(crate) fn var_store_mut(&mut self) -> &mut VarStore {
+        &mut self.vs
+    }
+
     /// All variables (weights and batch-norm statistics) sorted by name.
     pub(crate) fn named_variables(&self) -> Vec<(String, Tensor)> {
         let mut v: Vec<(String, Tensor)> = self.vs.variables().into_iter().collect();

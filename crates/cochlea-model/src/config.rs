@@ -219,6 +219,11 @@ pub struct TrainConfig {
     /// ([`TrainConfig::member_seed`]) on the same data; the model predicts
     /// the mean of their class probabilities. 1 = a single network.
     pub ensemble: usize,
+    /// After a run of several folds (k-fold, group k-fold, leave one group
+    /// out), train one more model on all the data, with the epoch count the
+    /// folds chose, as the run's deployable model. Read by the pipeline;
+    /// training itself ignores it.
+    pub final_model: bool,
 }
 
 impl Default for TrainConfig {
@@ -247,6 +252,7 @@ impl Default for TrainConfig {
             device: DeviceChoice::Cpu,
             threads: None,
             ensemble: 1,
+            final_model: false,
         }
     }
 }

@@ -57,6 +57,8 @@ mod classifier;
 #[cfg(feature = "torch")]
 mod data;
 #[cfg(feature = "torch")]
+mod export;
+#[cfg(feature = "torch")]
 mod net;
 #[cfg(feature = "torch")]
 mod optim;
@@ -81,6 +83,8 @@ pub use bundle::{BundleInfo, FORMAT_VERSION};
 pub use classifier::Classifier;
 #[cfg(feature = "torch")]
 pub use data::Dataset;
+#[cfg(feature = "torch")]
+pub use export::Preprocess;
 #[cfg(feature = "torch")]
 pub use probe::{
     OVERFIT_BATCH, ProbeLimits, ProbeResult, linear_probe, linear_probe_within, overfit_one_batch,

@@ -171,10 +171,12 @@ fn activate(mut x: Tensor, a: Activation) -> Result<Tensor, TchError> {
 /// frames]` with channels-last strides, which libtorch recognises as the
 /// `channels_last` memory format: one copy.
 fn channels_last(x: &Tensor) -> Result<Tensor, TchError> {
-    let (n, c, t) = x.size3()?;
+    let (_, c, t) = x.size3()?;
+    // The batch as -1, not its size: a traced module (`export`) then takes
+    // any batch size.
     x.f_permute([0, 2, 1])?
         .f_contiguous()?
-        .f_view([n, 1, t, c])?
+        .f_view([-1, 1, t, c])?
         .f_permute([0, 3, 1, 2])
 }
 

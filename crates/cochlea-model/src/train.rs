@@ -146,10 +146,12 @@ fn fingerprint(
     train: &Dataset,
     val: Option<&Dataset>,
 ) -> serde_json::Value {
-    // Device and thread count do not change what is computed.
+    // Device and thread count do not change what is computed, nor does the
+    // pipeline's request for a final model.
     let cfg = TrainConfig {
         device: Default::default(),
         threads: None,
+        final_model: false,
         ..cfg.clone()
     };
     serde_json::json!({

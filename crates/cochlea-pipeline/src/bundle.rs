@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use cochlea_features::Extractor;
 use cochlea_model::Classifier;
+use cochlea_model::tch::Device;
 
 use crate::error::Error;
 use crate::spec::{BundleMeta, InputSpec};
@@ -42,7 +43,8 @@ pub fn resolve(path: &Path) -> Result<PathBuf, Error> {
         return Err(Error::Bundle {
             path: path.to_path_buf(),
             msg: format!(
-                "this run has one model per fold; pass one of: {}",
+                "this run has one model per fold and no final model (set [train] final_model = true \
+                 to train one on all the data after the folds); pass one of: {}",
                 folds.join(", ")
             ),
         });
@@ -53,10 +55,16 @@ pub fn resolve(path: &Path) -> Result<PathBuf, Error> {
     })
 }
 
-/// Loads the bundle of `path` (a run directory or a model folder).
+/// Loads the bundle of `path` (a run directory or a model folder) onto the
+/// CPU.
 pub fn load(path: &Path) -> Result<LoadedModel, Error> {
+    load_on(path, Device::Cpu)
+}
+
+/// Loads the bundle of `path` with its weights on `device`.
+pub fn load_on(path: &Path, device: Device) -> Result<LoadedModel, Error> {
     let dir = resolve(path)?;
-    let (model, info) = Classifier::load(&dir)?;
+    let (model, info) = Classifier::load_on(&dir, device)?;
     let meta: BundleMeta =
         serde_json::from_value(info.metadata.clone()).map_err(|e| Error::Bundle {
             path: dir.clone(),

@@ -19,10 +19,39 @@ use crate::spec::InputSpec;
 /// How the output is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// One row per file (or window).
+    /// One row per file (or window), with a probability column per class.
     Csv,
-    /// JSON lines, one object per file (or window).
-    Json,
+    /// JSON lines: one object per file (or window) and line (`json` is
+    /// accepted for the same).
+    #[value(alias = "json")]
+    Jsonl,
+}
+
+/// Where `classify` runs the network (`--device`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeviceArg {
+    /// The CPU.
+    #[default]
+    Cpu,
+    /// The first CUDA device; an error if libtorch sees none.
+    Cuda,
+    /// CUDA when libtorch sees a device, else the CPU.
+    Auto,
+}
+
+impl DeviceArg {
+    /// The libtorch device this choice means on this machine.
+    pub fn resolve(self) -> Result<cochlea_model::tch::Device, Error> {
+        use cochlea_model::tch::{Cuda, Device};
+        match self {
+            DeviceArg::Cpu => Ok(Device::Cpu),
+            DeviceArg::Auto => Ok(Device::cuda_if_available()),
+            DeviceArg::Cuda if Cuda::is_available() => Ok(Device::Cuda(0)),
+            DeviceArg::Cuda => Err(Error::Data(
+                "--device cuda: libtorch sees no CUDA device; use cpu or auto".into(),
+            )),
+        }
+    }
 }
 
 /// Options of `classify`.
@@ -60,13 +89,25 @@ pub struct Row {
     pub confidence: f32,
     /// Best classes with probabilities.
     pub top: Vec<(String, f32)>,
+    /// Probability of every class, in the model's class order (written in
+    /// JSON as an object `{class: probability}`); empty on error.
+    #[serde(skip)]
+    pub proba: Vec<f32>,
     /// Why the file could not be classified.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
-/// Columns of the CSV output, as [`CsvRow`] writes them.
+/// Columns of the CSV output before the per-class ones, as [`CsvRow`]
+/// writes them; `p_<class>` follows for every class, as in `predictions.csv`.
 const CSV_HEADER: [&str; 6] = ["path", "window", "label", "confidence", "top", "error"];
+
+/// The CSV header for `classes`.
+fn csv_header(classes: &[String]) -> Vec<String> {
+    let mut h: Vec<String> = CSV_HEADER.map(String::from).to_vec();
+    h.extend(classes.iter().map(|c| format!("p_{c}")));
+    h
+}
 
 /// One row of the CSV output: the top classes as `class:probability`
 /// joined by `;`, empty fields where JSON leaves keys out.
@@ -78,6 +119,38 @@ struct CsvRow<'a> {
     confidence: Fixed<f32>,
     top: String,
     error: &'a str,
+    /// `p_<class>` for every class (empty fields on error).
+    proba: Vec<Option<Fixed<f32>>>,
+}
+
+/// One JSON line: the row and `proba` as `{class: probability}` in class
+/// order.
+#[derive(Serialize)]
+struct JsonRow<'a> {
+    #[serde(flatten)]
+    row: &'a Row,
+    #[serde(skip_serializing_if = "ClassProba::is_empty")]
+    proba: ClassProba<'a>,
+}
+
+/// Probabilities keyed by class name, in class order.
+struct ClassProba<'a>(&'a [String], &'a [f32]);
+
+impl ClassProba<'_> {
+    fn is_empty(&self) -> bool {
+        self.1.is_empty()
+    }
+}
+
+impl Serialize for ClassProba<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.1.len()))?;
+        for (c, p) in self.0.iter().zip(self.1) {
+            m.serialize_entry(c, p)?;
+        }
+        m.end()
+    }
 }
 
 /// JSON strings are UTF-8: serde refuses other paths, which would stop the
@@ -164,14 +237,24 @@ fn row_of(
         confidence,
         top,
         error: None,
+        proba: p.to_vec(),
     }
 }
 
 /// Writes one row in the chosen format.
-fn write_row(out: &mut dyn Write, r: &Row, format: Format) -> std::io::Result<()> {
+fn write_row(
+    out: &mut dyn Write,
+    r: &Row,
+    classes: &[String],
+    format: Format,
+) -> std::io::Result<()> {
     match format {
-        Format::Json => {
-            serde_json::to_writer(&mut *out, r).map_err(std::io::Error::other)?;
+        Format::Jsonl => {
+            let row = JsonRow {
+                row: r,
+                proba: ClassProba(classes, &r.proba),
+            };
+            serde_json::to_writer(&mut *out, &row).map_err(std::io::Error::other)?;
             writeln!(out)
         }
         Format::Csv => {
@@ -183,6 +266,11 @@ fn write_row(out: &mut dyn Write, r: &Row, format: Format) -> std::io::Result<()
                 confidence: Fixed(r.confidence, 6),
                 top: top.join(";"),
                 error: r.error.as_deref().unwrap_or(""),
+                proba: if r.proba.is_empty() {
+                    vec![None; classes.len()]
+                } else {
+                    r.proba.iter().map(|&v| Some(Fixed(v, 6))).collect()
+                },
             };
             write_record(out, &row)
         }
@@ -198,7 +286,7 @@ pub fn classify(
 ) -> Result<Tally, Error> {
     let io = |e: std::io::Error| Error::io(std::path::Path::new("<output>"), e);
     if o.format == Format::Csv {
-        write_record(out, &CSV_HEADER).map_err(io)?;
+        write_record(out, &csv_header(&m.classes)).map_err(io)?;
     }
     let mut tally = Tally::default();
     let pb = crate::progress::bar(files.len() as u64, "classify", o.quiet);
@@ -237,8 +325,9 @@ pub fn classify(
                         confidence: 0.0,
                         top: Vec::new(),
                         error: Some(e),
+                        proba: Vec::new(),
                     };
-                    write_row(out, &row, o.format).map_err(io)?;
+                    write_row(out, &row, &m.classes, o.format).map_err(io)?;
                 }
                 Ok(wins) => {
                     tally.ok += 1;
@@ -248,8 +337,8 @@ pub fn classify(
                     at += wins.len();
                     if o.per_window && o.windows {
                         for (j, p) in ps.iter().enumerate() {
-                            write_row(out, &row_of(m, path.clone(), Some(j), p, o), o.format)
-                                .map_err(io)?;
+                            let row = row_of(m, path.clone(), Some(j), p, o);
+                            write_row(out, &row, &m.classes, o.format).map_err(io)?;
                         }
                     } else {
                         let mut mean = vec![0f32; k];
@@ -258,8 +347,8 @@ pub fn classify(
                                 *a += b / ps.len() as f32;
                             }
                         }
-                        write_row(out, &row_of(m, path.clone(), None, &mean, o), o.format)
-                            .map_err(io)?;
+                        let row = row_of(m, path.clone(), None, &mean, o);
+                        write_row(out, &row, &m.classes, o.format).map_err(io)?;
                     }
                 }
             }

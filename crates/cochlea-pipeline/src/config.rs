@@ -362,6 +362,17 @@ impl Config {
             }
             _ => {}
         }
+        if self.train.final_model
+            && !matches!(
+                s.strategy,
+                Strategy::Kfold | Strategy::GroupKfold | Strategy::LeaveOneGroupOut
+            )
+        {
+            return Err(format!(
+                "train.final_model: split.strategy = \"{}\" already trains one model (model/); a final model on all data follows cross-validation (kfold, group-kfold, leave-one-group-out)",
+                strategy_name(s.strategy)
+            ));
+        }
         let group_aware = matches!(
             s.strategy,
             Strategy::Group | Strategy::GroupKfold | Strategy::LeaveOneGroupOut

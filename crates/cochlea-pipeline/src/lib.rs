@@ -18,8 +18,12 @@ pub mod dataset;
 pub mod doctor;
 pub mod dump;
 pub mod error;
+#[cfg(feature = "torch")]
+pub mod export;
 pub mod extract;
 pub mod finding;
+#[cfg(feature = "torch")]
+pub mod final_model;
 pub mod init;
 pub mod metrics;
 pub mod normalize;

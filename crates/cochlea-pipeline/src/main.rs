@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, Result, bail};
 use clap::{ArgAction, Parser, Subcommand};
 use cochlea_features::Extractor;
-use cochlea_pipeline::classify::{self, ClassifyOptions, Format};
+use cochlea_pipeline::classify::{self, ClassifyOptions, DeviceArg, Format};
+use cochlea_pipeline::export::{self, ExportFormat};
 use cochlea_pipeline::run::{self, RunOptions};
 use cochlea_pipeline::rundir::{self, RunDir};
 use cochlea_pipeline::{Config, bundle, doctor, dump, init};
@@ -80,6 +81,9 @@ enum Cmd {
         /// With --windows: one row per window instead of the average.
         #[arg(long, requires = "windows")]
         per_window: bool,
+        /// Where the network runs; features are computed on the CPU.
+        #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+        device: DeviceArg,
     },
     /// Write features as .npy (numpy-readable), an index CSV, and optional PNGs.
     Features {
@@ -111,6 +115,22 @@ enum Cmd {
         #[arg(long)]
         no_probes: bool,
         /// Print the findings as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the model as one TorchScript or ONNX file (normalization, length
+    /// fitting and ensemble averaging inside) with its feature recipe in a
+    /// `.spec.json` beside it; see docs/python.md.
+    Export {
+        /// A run directory or a model folder.
+        model: PathBuf,
+        /// File format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Torchscript)]
+        format: ExportFormat,
+        /// The model file to write (e.g. model.pt or model.onnx).
+        #[arg(long)]
+        out: PathBuf,
+        /// Print what was written as JSON on stdout.
         #[arg(long)]
         json: bool,
     },
@@ -258,8 +278,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             min_confidence,
             windows,
             per_window,
+            device,
         } => {
-            let m = bundle::load(&model)?;
+            let m = bundle::load_on(&model, device.resolve()?)?;
             let exts: Vec<String> = ["wav", "flac", "mp3", "ogg", "oga"]
                 .map(String::from)
                 .to_vec();
@@ -372,6 +393,26 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        Cmd::Export {
+            model,
+            format,
+            out,
+            json,
+        } => {
+            let e = export::export(&model, format, &out)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&e)?);
+            } else {
+                println!("model: {}", e.model.display());
+                println!("spec:  {}", e.spec.display());
+                println!(
+                    "checked against the model on {} input shapes: max |difference| {:.1e}",
+                    e.checked.len(),
+                    e.max_abs_diff
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Init { dir, out, force } => {
             let s = init::survey(&dir)?;
             let to_stdout = out == Path::new("-");
@@ -453,6 +494,14 @@ fn print_summary(r: &cochlea_pipeline::results::RunResult) {
     println!("{}", cochlea_pipeline::report::headline(r));
     if let Some(first) = r.findings.iter().find(|f| f.verdict != doctor::Verdict::Ok) {
         println!("first finding: [{}] {}", first.id, first.title);
+    }
+    if let Some(f) = &r.final_model {
+        println!(
+            "final model: {} (all {} files, {} epochs)",
+            r.run_dir.join(&f.bundle).display(),
+            f.files,
+            f.epochs
+        );
     }
     println!("report: {}", r.run_dir.join("report.html").display());
 }

@@ -91,9 +91,16 @@ pub struct DataSummary {
     pub hop_seconds: f64,
 }
 
+/// Version of the `metrics.json` layout (docs/formats.md); raised when a
+/// field changes meaning or goes away. Files without the field predate it.
+pub const METRICS_SCHEMA_VERSION: u32 = 1;
+
 /// Everything a run produced; what `metrics.json` holds.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunResult {
+    /// Layout version, [`METRICS_SCHEMA_VERSION`] when written by this build.
+    #[serde(default)]
+    pub schema_version: u32,
     /// Run name.
     pub name: String,
     /// The run directory.
@@ -120,6 +127,30 @@ pub struct RunResult {
     pub stopped_at: Option<String>,
     /// Diagnostics, most likely cause of a bad result first.
     pub findings: Vec<Finding>,
+    /// The model trained on all the data after cross-validation
+    /// (`[train] final_model`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_model: Option<FinalModel>,
+}
+
+/// The deployable model of a cross-validated run, trained on all the data
+/// after the folds (`[train] final_model = true`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FinalModel {
+    /// Its bundle, relative to the run directory (`model`).
+    pub bundle: PathBuf,
+    /// Files it was trained on (all of them).
+    pub files: usize,
+    /// Epochs it was trained for.
+    pub epochs: usize,
+    /// How `epochs` was chosen, in words.
+    pub epochs_rule: String,
+    /// The folds' best epochs (first network of each), in fold order.
+    pub fold_best_epochs: Vec<usize>,
+    /// Networks averaged (`train.ensemble`).
+    pub members: usize,
+    /// Seconds spent training it.
+    pub train_seconds: f64,
 }
 
 /// Mean and population standard deviation.

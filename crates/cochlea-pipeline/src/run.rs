@@ -16,11 +16,12 @@ use cochlea_model::{Classifier, Control, EpochMetrics, TrainConfig, TrainOptions
 
 use crate::config::{Config, strategy_name};
 use crate::error::Error;
+use crate::final_model::{FinalJob, FinalOutcome};
 use crate::metrics;
 use crate::prepare::{self, FoldInputs, Prepared, Setup};
-use crate::results::{FoldResult, Prediction, RunResult, mean_std};
+use crate::results::{FoldResult, METRICS_SCHEMA_VERSION, Prediction, RunResult, mean_std};
 use crate::rundir::RunDir;
-use crate::spec::{BundleMeta, Versions};
+use crate::spec::{BUNDLE_META_SCHEMA_VERSION, BundleMeta, Versions};
 use crate::split::Fold;
 use crate::{atomic, doctor, progress, report};
 
@@ -112,6 +113,25 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
     if results.is_empty() {
         return Err(Error::Interrupted);
     }
+    // The deployable model of a cross-validated run, once every fold is in.
+    let mut final_model = None;
+    if cfg.train.final_model && many && stopped_at.is_none() {
+        let job = FinalJob {
+            cfg,
+            p: &p,
+            frames,
+            dir: &dir,
+            quiet: opts.quiet,
+            stop: &opts.stop,
+            resume: opts.resume.is_some(),
+            config_hash: &config_hash,
+            data_hash: &data_hash,
+        };
+        match job.run(&results)? {
+            FinalOutcome::Finished(f) => final_model = Some(f),
+            FinalOutcome::Interrupted(at) => stopped_at = Some(at),
+        }
+    }
     let interrupted = stopped_at.is_some();
     timings.insert(
         "train_and_evaluate".to_string(),
@@ -146,6 +166,7 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
     let acc: Vec<f64> = results.iter().map(|r| r.test.accuracy).collect();
     let bal: Vec<f64> = results.iter().map(|r| r.test.balanced_accuracy).collect();
     let mut result = RunResult {
+        schema_version: METRICS_SCHEMA_VERSION,
         name: cfg.name.clone(),
         run_dir: dir.path().to_path_buf(),
         strategy: strategy_name(cfg.split.strategy).to_string(),
@@ -159,6 +180,7 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
         interrupted,
         stopped_at,
         findings,
+        final_model,
     };
     let t_report = Instant::now();
     report::write_all(&result, &predictions, cfg, cfg_path)?;
@@ -349,12 +371,13 @@ impl FoldJob<'_> {
         // the checkpoint is kept, for `--resume`.
         if interrupted.is_none() {
             let meta = BundleMeta {
+                schema_version: BUNDLE_META_SCHEMA_VERSION,
                 input: spec,
                 fold: fold.name.clone(),
                 run: cfg.name.clone(),
                 config_hash: self.config_hash.to_string(),
                 data_hash: self.data_hash.to_string(),
-                test_metrics: test_metrics.clone(),
+                test_metrics: Some(test_metrics.clone()),
                 versions: Versions::current(),
             };
             let metadata = serde_json::to_value(&meta).map_err(|e| Error::Bundle {

@@ -9,6 +9,8 @@
 //!   checkpoints/         per-epoch checkpoints (checkpoints-member-K for
 //!                        ensemble members after the first)
 //!   folds/<fold>/model/  (and folds/<fold>/checkpoints/) with several folds
+//!   model/               with several folds and `[train] final_model`: the
+//!                        model trained on all data (final/ its checkpoints)
 //!   metrics.json  report.md  report.html  predictions.csv
 //! ```
 
@@ -105,6 +107,31 @@ impl RunDir {
     /// The bundle of `fold`.
     pub fn bundle(&self, fold: &str) -> PathBuf {
         self.root.join(self.bundle_rel(fold))
+    }
+
+    /// The bundle of the final model of a cross-validated run, relative to
+    /// the run directory: `model`, where `classify --model RUN` looks.
+    pub fn final_bundle_rel(&self) -> PathBuf {
+        PathBuf::from("model")
+    }
+
+    /// The bundle of the final model.
+    pub fn final_bundle(&self) -> PathBuf {
+        self.root.join(self.final_bundle_rel())
+    }
+
+    /// The final model's summary once it is bundled (`final/state.json`).
+    pub fn final_state(&self) -> PathBuf {
+        self.root.join("final").join("state.json")
+    }
+
+    /// The final model's checkpoints of ensemble member `member` (0-based).
+    pub fn final_checkpoints(&self, member: usize) -> PathBuf {
+        let name = match member {
+            0 => "checkpoints".to_string(),
+            m => format!("checkpoints-member-{}", m + 1),
+        };
+        self.root.join("final").join(name)
     }
 
     /// The checkpoints of ensemble member `member` (0-based) of `fold`.

@@ -40,9 +40,17 @@ impl InputSpec {
     }
 }
 
+/// Version of the layout of [`BundleMeta`] (`metadata` in `model.json`,
+/// docs/formats.md); raised when a field changes meaning or goes away.
+/// Bundles without the field predate it.
+pub const BUNDLE_META_SCHEMA_VERSION: u32 = 1;
+
 /// What the pipeline writes under `metadata` in a bundle's `model.json`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BundleMeta {
+    /// Layout version, [`BUNDLE_META_SCHEMA_VERSION`] when written by this build.
+    #[serde(default)]
+    pub schema_version: u32,
     /// The exact input recipe.
     pub input: InputSpec,
     /// Fold the model was trained in.
@@ -53,8 +61,10 @@ pub struct BundleMeta {
     pub config_hash: String,
     /// BLAKE3 of the data used.
     pub data_hash: String,
-    /// Test metrics of the fold.
-    pub test_metrics: Metrics,
+    /// Test metrics of the fold; none for a final model trained on all the
+    /// data (its estimate is the cross-validation's, in `metrics.json`).
+    #[serde(default)]
+    pub test_metrics: Option<Metrics>,
     /// Versions of the software that trained it.
     pub versions: Versions,
 }

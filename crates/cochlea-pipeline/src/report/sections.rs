@@ -486,7 +486,7 @@ pub(super) fn model(r: &RunResult) -> Section {
             r.folds.len()
         )
     };
-    let blocks = vec![
+    let mut blocks = vec![
         Block::Paragraph(Text::plain(format!(
             "{} parameters · receptive field {} frames ({:.3} s) · {} frames reach the head · {trained}",
             net.params,
@@ -511,6 +511,26 @@ pub(super) fn model(r: &RunResult) -> Section {
                 .collect(),
         }),
     ];
+    let deploy = match &r.final_model {
+        Some(f) => Some(format!(
+            "Deployable model: {} trained on all {} files for {} epochs ({}), {:.1} s; \
+             its accuracy is estimated by the cross-validation above.",
+            f.bundle.display(),
+            f.files,
+            f.epochs,
+            f.epochs_rule,
+            f.train_seconds
+        )),
+        None if r.folds.len() > 1 => Some(
+            "One model per fold (folds/<fold>/model); set [train] final_model = true \
+             for one model trained on all the data."
+                .to_string(),
+        ),
+        None => None,
+    };
+    if let Some(text) = deploy {
+        blocks.push(Block::Note(Text::plain(text)));
+    }
     Section {
         id: "model",
         title: "Model".into(),

@@ -79,6 +79,7 @@ fn run(folds: Vec<FoldResult>) -> RunResult {
     let acc: Vec<f64> = folds.iter().map(|f| f.test.accuracy).collect();
     let bal: Vec<f64> = folds.iter().map(|f| f.test.balanced_accuracy).collect();
     RunResult {
+        schema_version: crate::results::METRICS_SCHEMA_VERSION,
         name: "tiny <run>".into(),
         run_dir: PathBuf::from("/runs/tiny"),
         strategy: "kfold".into(),
@@ -123,6 +124,7 @@ fn run(folds: Vec<FoldResult>) -> RunResult {
                 weight: 0.0,
             },
         ],
+        final_model: None,
     }
 }
 
