@@ -43,8 +43,8 @@ mod train;
 pub use bundle::{BundleInfo, FORMAT_VERSION};
 pub use classifier::Classifier;
 pub use config::{
-    Activation, AugmentConfig, BlockConfig, ClassWeights, DeviceChoice, Head, Monitor, NetConfig,
-    Optimizer, Padding, PoolKind, Scheduler, TrainConfig,
+    Activation, AugmentConfig, BlockConfig, ClassWeights, DeviceChoice, Head, InitScheme, Monitor,
+    NetConfig, Optimizer, Padding, PoolKind, Scheduler, TrainConfig,
 };
 pub use data::Dataset;
 pub use error::Error;
