@@ -199,6 +199,10 @@ pub struct TrainConfig {
     /// Examples per training batch. A last batch of a single example is
     /// merged into the one before (batch norm needs two).
     pub batch_size: usize,
+    /// Draw a new order of the training examples every epoch (as
+    /// `DataLoader(shuffle=True)`); `false` keeps their given order, the
+    /// same batches every epoch.
+    pub shuffle: bool,
     /// Number of passes over the training set.
     pub epochs: usize,
     /// Learning-rate schedule.
@@ -255,6 +259,7 @@ impl Default for TrainConfig {
             momentum: 0.9,
             nesterov: false,
             batch_size: 64,
+            shuffle: true,
             epochs: 40,
             scheduler: Scheduler::None,
             step_size: 10,

@@ -50,6 +50,8 @@ pub use data::Dataset;
 pub use error::Error;
 pub use net::{LayerSummary, NetSummary};
 pub use probe::{OVERFIT_BATCH, ProbeResult, linear_probe, overfit_one_batch};
-pub use train::{BatchCallback, Control, EpochMetrics, TrainOptions, TrainOutcome, train};
+pub use train::{
+    BatchCallback, Control, EpochMetrics, TrainOptions, TrainOutcome, train, train_from,
+};
 
 pub use tch;
