@@ -249,7 +249,7 @@ pub fn train_from(
             start.n_members()
         )));
     }
-    fit(Start::Given(start), cfg, aug, train, val, opts)
+    fit(Start::Given(Box::new(start)), cfg, aug, train, val, opts)
 }
 
 /// Where the weights of a training run come from.
@@ -258,7 +258,7 @@ enum Start<'a> {
     /// from the seed.
     Seeded(&'a NetConfig, usize),
     /// This network as it is.
-    Given(Classifier),
+    Given(Box<Classifier>),
 }
 
 fn fit(
@@ -322,7 +322,7 @@ fn fit(
             if model.device() != device {
                 model.var_store_mut().set_device(device);
             }
-            model
+            *model
         }
     };
     let mut opt = Optim::new(model.var_store(), cfg)?;
