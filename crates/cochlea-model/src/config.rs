@@ -63,8 +63,8 @@ pub enum InitScheme {
     /// What `torch.nn.Conv1d` and `torch.nn.Linear` do by default,
     /// `kaiming_uniform_(w, a=sqrt(5))`: weights from
     /// `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`. With it, training follows
-    /// PyTorch's at the same settings (docs/benchmarks.md, "Training
-    /// parity").
+    /// PyTorch's at the same settings (docs/benchmarks.md, "Training parity
+    /// with PyTorch").
     #[default]
     Pytorch,
     /// He et al. 2015 for ReLU networks on the convolutions,
