@@ -17,10 +17,13 @@
 //! channels-last 2-D convolutions and PyTorch `Conv1d`):
 //! - without dropout, every variable (weights, batch-norm scales, shifts
 //!   and running statistics) after 10 steps within
-//!   [`ABS_TOL`] + [`REL_TOL`] x its largest magnitude of PyTorch's value, and
-//!   the largest difference under [`MOVE_FRACTION`] of the farthest a
-//!   trainable parameter moved, so the comparison cannot pass by the steps
-//!   doing nothing;
+//!   [`ABS_TOL`] + [`REL_TOL`] x its largest magnitude of PyTorch's value,
+//!   plus [`NOISE_FACTOR`] x how far PyTorch's own float32 result lies
+//!   from the same steps in float64 (float32 rounding alone; large only
+//!   where an optimiser amplifies it, RMSprop here), and the largest
+//!   difference under [`MOVE_FRACTION`] of the farthest a trainable
+//!   parameter moved plus that rounding allowance, so the comparison cannot
+//!   pass by the steps doing nothing;
 //! - with dropout, over [`SEEDS`] dropout seeds per side, the mean weights
 //!   of the two sides agree within their sampling error (mean squared
 //!   z-score at most [`MAX_Z2`]; 1 when the distributions are equal) and the
@@ -57,6 +60,9 @@ const REL_TOL: f64 = 1e-4;
 /// Largest difference between the sides, as a fraction of the largest
 /// distance a trainable parameter moved from its initial value.
 const MOVE_FRACTION: f64 = 1e-3;
+/// Allowance for float32 rounding, times the largest difference between
+/// PyTorch's float32 and float64 results of the same steps.
+const NOISE_FACTOR: f64 = 2.0;
 
 /// Dropout seeds per side.
 const SEEDS: u64 = 24;
@@ -314,6 +320,7 @@ fn check_exact(
     case: &str,
     ours: &HashMap<String, Tensor>,
     theirs: &HashMap<String, Tensor>,
+    theirs64: &HashMap<String, Tensor>,
     init: &HashMap<String, Tensor>,
 ) -> Result<String, String> {
     let mut names: Vec<&String> = theirs.keys().collect();
@@ -329,31 +336,34 @@ fn check_exact(
         ));
     }
     let (mut worst, mut moved, mut worst_name) = (0.0f64, 0.0f64, String::new());
+    let mut noise_max = 0.0f64;
     let mut faults = Vec::new();
     for name in names {
         let (a, b, i) = (&ours[name], &theirs[name], &init[name]);
         let diff = max_abs(&(a - b));
         let scale = max_abs(b);
+        let noise = max_abs(&(b - &theirs64[name]));
+        noise_max = noise_max.max(noise);
         if !name.contains(".running_") {
             moved = moved.max(max_abs(&(b - i)));
         }
         if diff > worst {
             (worst, worst_name) = (diff, name.clone());
         }
-        let tol = ABS_TOL + REL_TOL * scale;
+        let tol = ABS_TOL + REL_TOL * scale + NOISE_FACTOR * noise;
         if diff > tol {
             faults.push(format!("{name}: differs by {diff:.3e} > {tol:.3e}"));
         }
     }
     let line = format!(
         "{case}: largest difference {worst:.3e} ({worst_name}), largest parameter move \
-         {moved:.3e}, ratio {:.2e}",
+         {moved:.3e}, ratio {:.2e}; PyTorch float32 against float64 {noise_max:.3e}",
         worst / moved
     );
-    if worst > MOVE_FRACTION * moved {
+    if worst > MOVE_FRACTION * moved + NOISE_FACTOR * noise_max {
         faults.push(format!(
             "largest difference {worst:.3e} is more than {MOVE_FRACTION} of the largest move \
-             {moved:.3e}"
+             {moved:.3e} plus {NOISE_FACTOR} x {noise_max:.3e}"
         ));
     }
     if faults.is_empty() {
@@ -443,8 +453,12 @@ fn training_steps_match_pytorch() {
         let init = read_weights(&dir.path().join(format!("init-{}.safetensors", case.net)));
         if case.seeds.is_empty() {
             let theirs = read_weights(&dir.path().join(format!("torch-{}.safetensors", case.name)));
+            let theirs64 = read_weights(
+                &dir.path()
+                    .join(format!("torch64-{}.safetensors", case.name)),
+            );
             let ours = run_ours(dir.path(), &case, 0, &data);
-            match check_exact(case.name, &ours, &theirs, &init) {
+            match check_exact(case.name, &ours, &theirs, &theirs64, &init) {
                 Ok(line) => report.push(line),
                 Err(e) => failures.push(e),
             }

@@ -15,6 +15,8 @@ dropout, the seeds to draw dropout masks from. This script writes into DIR:
                         batch-norm running statistics included, under the
                         variable names of a Cochlea model bundle
   torch-NAME.safetensors         the weights after training case NAME
+  torch64-NAME.safetensors       the same steps computed in float64 (cases
+                                 without dropout), stored as float32
   torch-NAME-SEED.safetensors    the same for each dropout seed
 
 Training is plain torch.nn + torch.optim: the network written with
@@ -206,7 +208,10 @@ def train(model: Net, cfg: dict, x: torch.Tensor, y: torch.Tensor) -> None:
 def make_data(spec: dict) -> tuple:
     """Standard-normal inputs plus a class-dependent pattern (a bump of one
     feature row in one region of time), so the steps move the weights the
-    way learning does."""
+    way learning does; then, as standardised clips fitted to a length are,
+    every other example zero-padded after a random length of at least half
+    the frames (zero frames give exactly equal convolution outputs, so max
+    pooling meets ties there)."""
     n, f, t, c = spec["n"], spec["n_features"], spec["n_frames"], spec["n_classes"]
     rng = np.random.default_rng(spec["data_seed"])
     x = rng.standard_normal((n, f, t), dtype=np.float32)
@@ -214,6 +219,8 @@ def make_data(spec: dict) -> tuple:
     for i, k in enumerate(y):
         start = (int(k) * t) // c
         x[i, int(k) % f, start : start + max(t // c, 1)] += 1.5
+    for i in range(0, n, 2):
+        x[i, :, int(rng.integers(t // 2, t)) :] = 0.0
     return x, y
 
 
@@ -247,6 +254,14 @@ def main() -> None:
             train(model, case["train"], xt, yt)
             suffix = "" if seed is None else f"-{seed}"
             write_safetensors(os.path.join(out, f"torch-{case['name']}{suffix}.safetensors"), model.cochlea_state())
+        if not case.get("seeds"):
+            # The same steps in float64: how far float32 rounding alone
+            # moves PyTorch's own result.
+            model = Net(spec["nets"][case["net"]], *shape).double()
+            with torch.no_grad():
+                model.load_cochlea_state(inits[case["net"]])
+            train(model, case["train"], xt.double(), yt)
+            write_safetensors(os.path.join(out, f"torch64-{case['name']}.safetensors"), model.cochlea_state())
     print(f"torch_steps.py: torch {torch.__version__}, {len(spec['cases'])} cases", file=sys.stderr)
 
 
