@@ -13,8 +13,9 @@ Network (cochlea_model::NetConfig::default()):
     3 x [Conv1d(k, padding="same", bias=False) -> BatchNorm1d -> ReLU -> MaxPool1d(2)]
     with 64/128/128 filters and kernels 5/3/3, then the mean over time,
     Dropout(0.3) and Linear(128, n_classes).
-Initialisation: conv weights kaiming_uniform_(nonlinearity="relu") (He
-uniform, fan-in); Linear keeps torch's default; BatchNorm weight 1, bias 0.
+Initialisation: torch.nn's defaults, as cochlea-model's default `init =
+"pytorch"` (conv and Linear weights kaiming_uniform_(a=sqrt(5)), that is
+U(-1/sqrt(fan_in), 1/sqrt(fan_in)); BatchNorm weight 1, bias 0).
 Optimiser: torch.optim.Adam(lr=1e-3, weight_decay=1e-4), default
 implementation for CPU tensors. Batches of 64 drawn from a fresh
 permutation each epoch; validation in eval mode under no_grad, batches of
@@ -47,7 +48,6 @@ def make_data(out_dir: str) -> None:
 
 def block(c_in: int, c_out: int, kernel: int) -> nn.Sequential:
     conv = nn.Conv1d(c_in, c_out, kernel, padding="same", bias=False)
-    nn.init.kaiming_uniform_(conv.weight, nonlinearity="relu")
     return nn.Sequential(conv, nn.BatchNorm1d(c_out), nn.ReLU(), nn.MaxPool1d(2))
 
 

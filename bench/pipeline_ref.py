@@ -7,6 +7,8 @@ the usual Python tools, and writes a metrics JSON with per-stage seconds:
     python pipeline_ref.py --data DIR --out metrics.json [--model cnn|svm]
                            [--split official|speakers] [--epochs 40]
                            [--seed 0] [--threads 2] [--deltas 0]
+                           [--no-val] [--crop center|start]
+                           [--pools 2,2,2] [--init pytorch|he]
 
 Stages, in the order of pipelines/fsdd.toml:
   decode     soundfile.read of every WAV (float32, 8 kHz mono).
@@ -17,16 +19,21 @@ Stages, in the order of pipelines/fsdd.toml:
   split      official: takes 0-4 are the test set; speakers: leave one
              speaker out, 6 folds. A stratified 10 % (official) or one
              training speaker (speakers, as val_fraction 0.2 of 5 speakers
-             draws one) is held out for validation, as Cochlea does.
+             draws one) is held out for validation, as Cochlea does;
+             --no-val trains on all the rest (val_fraction 0).
   normalize  mean and standard deviation per MFCC row over the training
-             clips' real frames; then centre crop / zero pad to 100 frames
-             (zero after standardisation = the training mean).
+             clips' real frames; then crop (centre, or --crop start) / zero
+             pad to 100 frames (zero after standardisation = the training
+             mean).
   train      cnn: 3 x [Conv1d(same, no bias) -> BatchNorm1d -> ReLU ->
-             MaxPool1d(2)] with 64/128/128 filters and kernels 5/3/3, mean
-             over time, Dropout(0.3), Linear(128, 10); He-uniform conv
-             init; Adam(lr 1e-3, weight_decay 1e-4), batches of 64 from a
-             fresh permutation, 40 epochs, a validation pass after each
-             (eval mode, no_grad); final-epoch weights predict the test set.
+             MaxPool1d(2)] with 64/128/128 filters and kernels 5/3/3
+             (--pools sets each block's pooling, 1 = none), mean over time,
+             Dropout(0.3), Linear(128, 10); torch.nn's default init
+             (--init he: He-uniform convolutions,
+             kaiming_uniform_(nonlinearity="relu")); Adam(lr 1e-3,
+             weight_decay 1e-4), batches of 64 from a fresh permutation, 40
+             epochs, a validation pass after each (eval mode, no_grad;
+             none with --no-val); final-epoch weights predict the test set.
              svm: sklearn SVC (RBF, C 10) on the mean and standard
              deviation of each MFCC over the clip, standardised on train.
   evaluate   test accuracy of the trained model.
@@ -81,18 +88,19 @@ def mfcc_matrices(signals: list[np.ndarray], deltas: int) -> list[np.ndarray]:
     return out
 
 
-def fit_length(m: np.ndarray, frames: int) -> np.ndarray:
-    """Centre crop or zero pad on the right, as Cochlea's `fit_length`."""
+def fit_length(m: np.ndarray, frames: int, crop: str = "center") -> np.ndarray:
+    """Centre (or start) crop or zero pad on the right, as Cochlea's
+    `fit_length`."""
     n = m.shape[1]
     if n > frames:
-        start = (n - frames) // 2
+        start = (n - frames) // 2 if crop == "center" else 0
         return m[:, start : start + frames]
     out = np.zeros((m.shape[0], frames), dtype=np.float32)
     out[:, :n] = m
     return out
 
 
-def folds(files, split: str, seed: int):
+def folds(files, split: str, seed: int, with_val: bool = True):
     """Yields (name, train, val, test) index arrays."""
     rng = np.random.default_rng(seed)
     idx = np.arange(len(files))
@@ -105,42 +113,48 @@ def folds(files, split: str, seed: int):
         val = []
         for d in range(10):
             pool = rest[digits[rest] == d]
-            val.extend(rng.choice(pool, size=round(0.1 * len(pool)), replace=False))
-        val = np.sort(np.array(val))
+            if with_val:
+                val.extend(rng.choice(pool, size=round(0.1 * len(pool)), replace=False))
+        val = np.sort(np.array(val, dtype=np.int64))
         train = np.setdiff1d(rest, val)
         yield "official", train, val, test
     else:
         for spk in sorted(set(speakers)):
             test = idx[speakers == spk]
             others = sorted(set(speakers) - {spk})
-            val_spk = others[rng.integers(len(others))]
+            val_spk = others[rng.integers(len(others))] if with_val else None
             val = idx[speakers == val_spk]
             train = idx[(speakers != spk) & (speakers != val_spk)]
             yield spk, train, val, test
 
 
-def standardise(mats, train):
+def standardise(mats, train, crop: str = "center"):
     cat = np.concatenate([mats[i] for i in train], axis=1).astype(np.float64)
     mean = cat.mean(axis=1, keepdims=True)
     std = cat.std(axis=1, keepdims=True)
     std[std <= 1e-8] = 1.0
-    x = np.stack([fit_length(((m - mean) / std).astype(np.float32), CLIP_FRAMES) for m in mats])
+    x = np.stack([fit_length(((m - mean) / std).astype(np.float32), CLIP_FRAMES, crop) for m in mats])
     return x
 
 
-def run_cnn(x, y, train, val, test, epochs: int, seed: int, threads: int, timings: dict):
+def run_cnn(x, y, train, val, test, epochs: int, seed: int, threads: int, timings: dict,
+            pools=(2, 2, 2), init: str = "pytorch"):
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
 
-    def block(c_in, c_out, k):
+    def block(c_in, c_out, k, pool):
         conv = nn.Conv1d(c_in, c_out, k, padding="same", bias=False)
-        nn.init.kaiming_uniform_(conv.weight, nonlinearity="relu")
-        return nn.Sequential(conv, nn.BatchNorm1d(c_out), nn.ReLU(), nn.MaxPool1d(2))
+        if init == "he":
+            nn.init.kaiming_uniform_(conv.weight, nonlinearity="relu")
+        layers = [conv, nn.BatchNorm1d(c_out), nn.ReLU()]
+        if pool > 1:
+            layers.append(nn.MaxPool1d(pool))
+        return nn.Sequential(*layers)
 
     model = nn.Sequential(
-        block(x.shape[1], 64, 5),
-        block(64, 128, 3),
-        block(128, 128, 3),
+        block(x.shape[1], 64, 5, pools[0]),
+        block(64, 128, 3, pools[1]),
+        block(128, 128, 3, pools[2]),
         nn.AdaptiveAvgPool1d(1),
         nn.Flatten(),
         nn.Dropout(0.3),
@@ -175,7 +189,7 @@ def run_cnn(x, y, train, val, test, epochs: int, seed: int, threads: int, timing
             loss.backward()
             opt.step()
             total += loss.item() * len(b)
-        val_acc = accuracy(xv, yv)
+        val_acc = accuracy(xv, yv) if len(yv) else None
         history.append(
             {"epoch": epoch, "train_loss": total / len(yt), "val_accuracy": val_acc, "seconds": time.perf_counter() - te}
         )
@@ -215,7 +229,14 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--deltas", type=int, choices=[0, 1, 2], default=0, help="delta orders added to the MFCCs")
+    p.add_argument("--no-val", action="store_true", help="no validation set: train on everything but the test set")
+    p.add_argument("--crop", choices=["center", "start"], default="center", help="which 100 frames of a longer clip")
+    p.add_argument("--pools", default="2,2,2", help="max pooling after each of the 3 blocks, 1 = none")
+    p.add_argument("--init", choices=["pytorch", "he"], default="pytorch", help="conv weight init")
     args = p.parse_args()
+    pools = tuple(int(v) for v in args.pools.split(","))
+    if len(pools) != 3 or min(pools) < 1:
+        p.error("--pools takes three integers of at least 1, e.g. 2,2,1")
 
     timings = {"imports": T_IMPORTS}
     files = list_files(args.data)
@@ -236,12 +257,14 @@ def main() -> None:
     timings.update(normalize=0.0, train=0.0, evaluate=0.0)
     results = []
     stats = clip_stats(mats) if args.model == "svm" else None
-    for name, train, val, test in folds(files, args.split, args.seed):
+    for name, train, val, test in folds(files, args.split, args.seed, with_val=not args.no_val):
         if args.model == "cnn":
             t0 = time.perf_counter()
-            x = standardise(mats, train)
+            x = standardise(mats, train, args.crop)
             timings["normalize"] += time.perf_counter() - t0
-            acc, history = run_cnn(x, y, train, val, test, args.epochs, args.seed, args.threads, timings)
+            acc, history = run_cnn(
+                x, y, train, val, test, args.epochs, args.seed, args.threads, timings, pools, args.init
+            )
         else:
             # The SVM has no use for a validation set: train on all of it.
             acc, history = run_svm(stats, y, np.concatenate([train, val]), test, timings), []
@@ -259,6 +282,10 @@ def main() -> None:
         "threads": args.threads,
         "epochs": args.epochs if args.model == "cnn" else None,
         "deltas": args.deltas,
+        "validation": not args.no_val,
+        "crop": args.crop,
+        "pools": list(pools),
+        "init": args.init,
         "folds": results,
         "accuracy_mean": float(np.mean(accs)),
         "accuracy_std": float(np.std(accs)),

@@ -56,6 +56,25 @@ impl Classifier {
         })
     }
 
+    /// A network of `config` for inputs of `n_features x n_frames` and
+    /// `n_classes` outputs, on the CPU, whose variables are read from
+    /// `weights`: a safetensors file with every variable of the network and
+    /// nothing else, under the names of a bundle's `model.safetensors`
+    /// (`blocks.0.conv.weight`, `blocks.0.bn.running_mean`, ...,
+    /// `output.bias`), float32, in `torch.nn`'s shapes (a convolution's
+    /// weight is `[out, in, kernel]`). A start for [`crate::train_from`].
+    pub fn from_weights(
+        config: &NetConfig,
+        n_features: usize,
+        n_frames: usize,
+        n_classes: usize,
+        weights: &std::path::Path,
+    ) -> Result<Self, Error> {
+        let model = Self::build(config, n_features, n_frames, n_classes, Device::Cpu)?;
+        crate::bundle::load_tensors(weights, &model.named_variables())?;
+        Ok(model)
+    }
+
     /// One model from networks of the same architecture and input shape
     /// (ensemble members, e.g. trained with different seeds): it predicts
     /// the mean of their class probabilities. The first network's summary

@@ -30,6 +30,8 @@ pub struct NetConfig {
     /// Dropout probability before the output layer and after each hidden
     /// layer (`torch.nn.functional.dropout`). 0 disables it.
     pub dropout: f64,
+    /// How the weights start. Default: as `torch.nn` initialises its layers.
+    pub init: InitScheme,
 }
 
 impl Default for NetConfig {
@@ -45,8 +47,31 @@ impl Default for NetConfig {
             head: Head::GlobalAvg,
             hidden: Vec::new(),
             dropout: 0.3,
+            init: InitScheme::Pytorch,
         }
     }
+}
+
+/// Initialisation of the convolution and dense weights. Batch-norm scales
+/// start at 1 and shifts at 0, and biases (convolutions without batch norm,
+/// dense layers) from `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`, under every
+/// scheme; `fan_in` is `in_channels * kernel` for a convolution and the
+/// input width for a dense layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum InitScheme {
+    /// What `torch.nn.Conv1d` and `torch.nn.Linear` do by default,
+    /// `kaiming_uniform_(w, a=sqrt(5))`: weights from
+    /// `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`. With it, training follows
+    /// PyTorch's at the same settings (docs/benchmarks.md, "Training parity
+    /// with PyTorch").
+    #[default]
+    Pytorch,
+    /// He et al. 2015 for ReLU networks on the convolutions,
+    /// `kaiming_uniform_(w, nonlinearity="relu")`: weights from
+    /// `U(-sqrt(6/fan_in), sqrt(6/fan_in))`, 2.45 times wider; dense layers
+    /// as `pytorch`. The earlier default of this crate.
+    He,
 }
 
 /// One conv block: conv -> batch norm -> activation -> pooling -> dropout.
@@ -174,6 +199,10 @@ pub struct TrainConfig {
     /// Examples per training batch. A last batch of a single example is
     /// merged into the one before (batch norm needs two).
     pub batch_size: usize,
+    /// Draw a new order of the training examples every epoch (as
+    /// `DataLoader(shuffle=True)`); `false` keeps their given order, the
+    /// same batches every epoch.
+    pub shuffle: bool,
     /// Number of passes over the training set.
     pub epochs: usize,
     /// Learning-rate schedule.
@@ -235,6 +264,7 @@ impl Default for TrainConfig {
             momentum: 0.9,
             nesterov: false,
             batch_size: 64,
+            shuffle: true,
             epochs: 40,
             scheduler: Scheduler::None,
             step_size: 10,

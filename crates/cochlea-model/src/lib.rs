@@ -70,8 +70,8 @@ mod schedule;
 mod train;
 
 pub use config::{
-    Activation, AugmentConfig, BlockConfig, ClassWeights, DeviceChoice, Head, Monitor, NetConfig,
-    Optimizer, Padding, PoolKind, Scheduler, TrainConfig,
+    Activation, AugmentConfig, BlockConfig, ClassWeights, DeviceChoice, Head, InitScheme, Monitor,
+    NetConfig, Optimizer, Padding, PoolKind, Scheduler, TrainConfig,
 };
 pub use epoch::{Control, EpochMetrics};
 pub use error::Error;
@@ -91,7 +91,7 @@ pub use probe::{
     overfit_one_batch_within,
 };
 #[cfg(feature = "torch")]
-pub use train::{BatchCallback, TrainOptions, TrainOutcome, train};
+pub use train::{BatchCallback, TrainOptions, TrainOutcome, train, train_from};
 
 #[cfg(feature = "torch")]
 pub use tch;

@@ -5,8 +5,24 @@ use tch::nn::{Init, Path};
 use tch::{Kind, TchError, Tensor};
 
 use crate::Error;
-use crate::config::{Activation, BlockConfig, Head, NetConfig, Padding, PoolKind};
+use crate::config::{Activation, BlockConfig, Head, InitScheme, NetConfig, Padding, PoolKind};
 use crate::shape::NetSummary;
+
+/// `1 / sqrt(fan_in)`: the bound of `torch.nn.Conv1d`'s and
+/// `torch.nn.Linear`'s default weight and bias init. Their weights start from
+/// `kaiming_uniform_(w, a=sqrt(5))`, whose gain `sqrt(2 / (1 + 5))` times
+/// `sqrt(3 / fan_in)` is this bound; their biases from the same bound.
+fn uniform_bound(fan_in: i64) -> f64 {
+    1.0 / (fan_in.max(1) as f64).sqrt()
+}
+
+/// `U(-bound, bound)`, drawn by libtorch's `uniform_` as `torch.nn.init` does.
+fn uniform(bound: f64) -> Init {
+    Init::Uniform {
+        lo: -bound,
+        up: bound,
+    }
+}
 
 /// A convolution with its padding plan.
 #[derive(Debug)]
@@ -23,32 +39,26 @@ impl Conv {
     fn new(
         p: &Path<'_>,
         b: &BlockConfig,
-        c_in: i64,
-        c_out: i64,
+        init: InitScheme,
+        (c_in, c_out): (i64, i64),
         kernel: i64,
         stride: i64,
     ) -> Result<Self, TchError> {
-        // He et al. 2015 uniform init for ReLU nets, fan-in mode
-        // (`torch.nn.init.kaiming_uniform_(w, nonlinearity="relu")`).
-        let weight = p.f_var(
-            "weight",
-            &[c_out, c_in, kernel],
-            tch::nn::init::DEFAULT_KAIMING_UNIFORM,
-        )?;
+        let fan_in = c_in * kernel;
+        let weight_bound = match init {
+            // He et al. 2015 uniform init for ReLU nets, fan-in mode
+            // (`torch.nn.init.kaiming_uniform_(w, nonlinearity="relu")`):
+            // gain sqrt(2), bound gain * sqrt(3 / fan_in).
+            InitScheme::He => (6.0 / fan_in as f64).sqrt(),
+            InitScheme::Pytorch => uniform_bound(fan_in),
+        };
+        let weight = p.f_var("weight", &[c_out, c_in, kernel], uniform(weight_bound))?;
         // Batch norm subtracts the mean, so a bias before it is dead weight.
         let bias = if b.batch_norm {
             None
         } else {
             // `torch.nn.Conv1d`'s default bias init.
-            let bound = 1.0 / ((c_in * kernel) as f64).sqrt();
-            Some(p.f_var(
-                "bias",
-                &[c_out],
-                Init::Uniform {
-                    lo: -bound,
-                    up: bound,
-                },
-            )?)
+            Some(p.f_var("bias", &[c_out], uniform(uniform_bound(fan_in)))?)
         };
         let pad = match b.padding {
             Padding::Valid => (0, 0),
@@ -133,12 +143,13 @@ impl ConvNorm {
     fn new(
         p: &Path<'_>,
         b: &BlockConfig,
-        c_in: i64,
-        c_out: i64,
+        init: InitScheme,
+        channels: (i64, i64),
         kernel: i64,
         stride: i64,
     ) -> Result<Self, TchError> {
-        let conv = Conv::new(&(p / "conv"), b, c_in, c_out, kernel, stride)?;
+        let conv = Conv::new(&(p / "conv"), b, init, channels, kernel, stride)?;
+        let c_out = channels.1;
         let norm = if b.batch_norm {
             Some(BatchNorm::new(&(p / "bn"), c_out)?)
         } else {
@@ -237,7 +248,8 @@ impl Block {
 }
 
 /// A linear layer with `torch.nn.Linear`'s default init,
-/// U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and bias.
+/// U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and bias, under every
+/// [`InitScheme`].
 #[derive(Debug)]
 struct Linear {
     weight: Tensor,
@@ -246,11 +258,7 @@ struct Linear {
 
 impl Linear {
     fn new(p: &Path<'_>, c_in: i64, c_out: i64) -> Result<Self, TchError> {
-        let bound = 1.0 / (c_in as f64).sqrt();
-        let init = Init::Uniform {
-            lo: -bound,
-            up: bound,
-        };
+        let init = uniform(uniform_bound(c_in));
         Ok(Linear {
             weight: p.f_var("weight", &[c_out, c_in], init)?,
             bias: p.f_var("bias", &[c_out], init)?,
@@ -288,9 +296,17 @@ impl Net {
         let mut c_in = n_features as i64;
         for (i, b) in cfg.blocks.iter().enumerate() {
             let p = root / "blocks" / i;
-            let first = ConvNorm::new(&p, b, c_in, b.filters, b.kernel, b.stride)?;
+            let init = cfg.init;
+            let first = ConvNorm::new(&p, b, init, (c_in, b.filters), b.kernel, b.stride)?;
             let residual = if b.residual {
-                let second = ConvNorm::new(&(&p / "second"), b, b.filters, b.filters, b.kernel, 1)?;
+                let second = ConvNorm::new(
+                    &(&p / "second"),
+                    b,
+                    init,
+                    (b.filters, b.filters),
+                    b.kernel,
+                    1,
+                )?;
                 let shortcut = if c_in != b.filters || b.stride != 1 {
                     let plain = BlockConfig {
                         padding: Padding::Valid,
@@ -299,8 +315,8 @@ impl Net {
                     Some(ConvNorm::new(
                         &(&p / "shortcut"),
                         &plain,
-                        c_in,
-                        b.filters,
+                        init,
+                        (c_in, b.filters),
                         1,
                         b.stride,
                     )?)
@@ -391,7 +407,7 @@ mod tests {
     use tch::{Device, Kind, Tensor};
 
     use crate::classifier::Classifier;
-    use crate::config::{Activation, BlockConfig, Head, NetConfig, Padding, PoolKind};
+    use crate::config::{Activation, BlockConfig, Head, InitScheme, NetConfig, Padding, PoolKind};
 
     fn block(filters: i64, kernel: i64) -> BlockConfig {
         BlockConfig {
@@ -427,6 +443,7 @@ mod tests {
                 head: Head::Flatten,
                 hidden: vec![20, 7],
                 dropout: 0.2,
+                init: InitScheme::He,
             },
             NetConfig {
                 blocks: vec![BlockConfig {
@@ -601,6 +618,70 @@ mod tests {
                 assert!(
                     diff <= 1e-5 * scale.max(1.0),
                     "train {train}: differs by {diff} (scale {scale}) for {cfg:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn dropout_zeroes_a_fraction_p_and_scales_the_rest_as_torch() {
+        // torch.nn.functional.dropout: each value zeroed with probability
+        // p, the others divided by 1 - p.
+        tch::manual_seed(7);
+        let n = 100_000;
+        let x = Tensor::ones([n], (Kind::Float, Device::Cpu));
+        for p in [0.1, 0.3, 0.5] {
+            let y = super::dropout(x.shallow_clone(), p, true).expect("dropout");
+            let kept = y.ne(0.0);
+            let frac = f64::try_from(kept.to_kind(Kind::Double).mean(Kind::Double)).expect("mean");
+            // Five standard errors of a binomial proportion.
+            let se = (p * (1.0 - p) / n as f64).sqrt();
+            assert!(
+                (1.0 - frac - p).abs() < 5.0 * se,
+                "p {p}: zeroed {}",
+                1.0 - frac
+            );
+            let vals = Vec::<f32>::try_from(y.masked_select(&kept)).expect("values");
+            let want = (1.0 / (1.0 - p)) as f32;
+            assert!(
+                vals.iter().all(|&v| (v - want).abs() <= 1e-6 * want),
+                "p {p}"
+            );
+            let same = super::dropout(x.shallow_clone(), p, false).expect("eval");
+            assert!(same.equal(&x));
+        }
+    }
+
+    #[test]
+    fn init_schemes_draw_from_their_bounds() {
+        // fan_in: 13 x 5, 64 x 3, 128 x 3 for the convolutions, 128 for the
+        // output layer.
+        for (init, conv_gain) in [(InitScheme::Pytorch, 1.0), (InitScheme::He, 6f64.sqrt())] {
+            let cfg = NetConfig {
+                init,
+                ..NetConfig::default()
+            };
+            let model = Classifier::build(&cfg, 13, 100, 10, Device::Cpu).expect("build");
+            for (name, t) in model.named_variables() {
+                let fan_in: i64 = t.size()[1..].iter().product();
+                let (bound, gain) = if name.ends_with("conv.weight") {
+                    (conv_gain / (fan_in as f64).sqrt(), conv_gain)
+                } else if name == "output.weight" {
+                    (1.0 / (fan_in as f64).sqrt(), 1.0)
+                } else {
+                    continue;
+                };
+                let top = f64::try_from(t.abs().max()).expect("max");
+                let sd = f64::try_from(t.std(true)).expect("sd");
+                assert!(
+                    top <= bound && top > 0.95 * bound,
+                    "{init:?} {name}: {top} vs {bound}"
+                );
+                // U(-b, b) has standard deviation b / sqrt(3).
+                let want = bound / 3f64.sqrt();
+                assert!(
+                    (sd / want - 1.0).abs() < 0.05,
+                    "{init:?} {name}: sd {sd} vs {want}, gain {gain}"
                 );
             }
         }

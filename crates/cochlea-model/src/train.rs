@@ -196,7 +196,64 @@ pub fn train(
     val: Option<&Dataset>,
     opts: TrainOptions<'_>,
 ) -> Result<TrainOutcome, Error> {
+    fit(Start::Seeded(net, n_classes), cfg, aug, train, val, opts)
+}
+
+/// As [`train`], but training continues from the weights of `start` (a
+/// single network, e.g. from [`Classifier::from_weights`] or a bundle)
+/// instead of a seeded initialisation; its architecture and number of
+/// classes are the network's. The seed still draws the shuffling, dropout
+/// and augmentation. The network moves to `cfg.device` if it is elsewhere.
+pub fn train_from(
+    start: Classifier,
+    cfg: &TrainConfig,
+    aug: &AugmentConfig,
+    train: &Dataset,
+    val: Option<&Dataset>,
+    opts: TrainOptions<'_>,
+) -> Result<TrainOutcome, Error> {
+    if start.n_members() > 1 {
+        return Err(Error::Config(format!(
+            "training starts from one network; this model is an ensemble of {}",
+            start.n_members()
+        )));
+    }
+    fit(Start::Given(Box::new(start)), cfg, aug, train, val, opts)
+}
+
+/// Where the weights of a training run come from.
+enum Start<'a> {
+    /// A fresh network of this config and number of classes, initialised
+    /// from the seed.
+    Seeded(&'a NetConfig, usize),
+    /// This network as it is.
+    Given(Box<Classifier>),
+}
+
+fn fit(
+    start: Start<'_>,
+    cfg: &TrainConfig,
+    aug: &AugmentConfig,
+    train: &Dataset,
+    val: Option<&Dataset>,
+    opts: TrainOptions<'_>,
+) -> Result<TrainOutcome, Error> {
     let (n_features, n_frames) = (train.n_features, train.n_frames);
+    let (net, n_classes) = match &start {
+        Start::Seeded(net, n_classes) => ((*net).clone(), *n_classes),
+        Start::Given(model) => {
+            if (model.n_features(), model.n_frames()) != (n_features, n_frames) {
+                return Err(Error::Data(format!(
+                    "training set has examples of {n_features} x {n_frames}, the network \
+                     expects {} x {}",
+                    model.n_features(),
+                    model.n_frames()
+                )));
+            }
+            (model.config().clone(), model.n_classes())
+        }
+    };
+    let net = &net;
     cfg.validate(n_classes)?;
     net.validate(n_features, n_frames, n_classes)?;
     aug.validate(n_features, n_frames)?;
@@ -225,8 +282,18 @@ pub fn train(
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     tch::set_num_threads(threads.min(i32::MAX as usize) as i32);
 
-    tch::manual_seed(derive(cfg.seed, STREAM_INIT, 0) as i64);
-    let model = Classifier::build(net, n_features, n_frames, n_classes, device)?;
+    let model = match start {
+        Start::Seeded(..) => {
+            tch::manual_seed(derive(cfg.seed, STREAM_INIT, 0) as i64);
+            Classifier::build(net, n_features, n_frames, n_classes, device)?
+        }
+        Start::Given(mut model) => {
+            if model.device() != device {
+                model.var_store_mut().set_device(device);
+            }
+            *model
+        }
+    };
     let mut opt = Optim::new(model.var_store(), cfg)?;
     let (x, y) = train.to_tensors(device)?;
     let val_t = val.map(|v| v.to_tensors(device)).transpose()?;
@@ -274,7 +341,12 @@ pub fn train(
         let mut order = Rng::new(derive(cfg.seed, STREAM_SHUFFLE, epoch as u64));
         let mut aug_rng = Rng::new(derive(cfg.seed, STREAM_AUGMENT, epoch as u64));
         tch::manual_seed(derive(cfg.seed, STREAM_TORCH, epoch as u64) as i64);
-        let perm = Tensor::f_from_slice(&order.permutation(train.len()))?.f_to_device(device)?;
+        let perm = if cfg.shuffle {
+            Tensor::f_from_slice(&order.permutation(train.len()))?
+        } else {
+            Tensor::f_arange(train.len() as i64, (Kind::Int64, Device::Cpu))?
+        }
+        .f_to_device(device)?;
 
         let mut loss_sum = Tensor::f_zeros([], (Kind::Float, device))?;
         let mut correct = Tensor::f_zeros([], (Kind::Int64, device))?;

@@ -22,7 +22,8 @@ use cochlea_features::{
     Extractor, FeatureKind, MelNorm, MelScale, PadMode as StftPad, Preset, Window,
 };
 use cochlea_model::{
-    Activation, ClassWeights, DeviceChoice, Head, Monitor, Optimizer, Padding, PoolKind, Scheduler,
+    Activation, ClassWeights, DeviceChoice, Head, InitScheme, Monitor, Optimizer, Padding,
+    PoolKind, Scheduler,
 };
 use cochlea_pipeline::Config;
 use cochlea_pipeline::config::{CropMode, FieldSource, NormMethod, PadMode, Strategy};
@@ -387,6 +388,7 @@ fn enum_keys() -> Vec<(&'static str, Vec<String>)> {
             variants!(NormMethod: Standard, Minmax, Utterance, None),
         ),
         ("model.head", variants!(Head: GlobalAvg, GlobalMax, Flatten)),
+        ("model.init", variants!(InitScheme: Pytorch, He)),
         ("model.blocks.padding", variants!(Padding: Same, Valid)),
         (
             "model.blocks.activation",
