@@ -5,7 +5,7 @@
 //! This is the only crate that knows both the feature crate (audio) and the
 //! model crate (libtorch). One module per stage: `config`, `dataset`,
 //! `extract` (+ `cache`), `split`, `normalize`, `run`, `metrics`, `report`
-//! (+ `svg`), `bundle`, `classify`, `dump`, `init`.
+//! (+ `svg`), `bundle`, `classify`, `dump`, `init`, `tune`.
 
 pub mod atomic;
 pub mod bundle;
@@ -29,6 +29,7 @@ pub mod rundir;
 pub mod spec;
 pub mod split;
 pub mod svg;
+pub mod tune;
 
 pub use config::Config;
 pub use error::Error;
