@@ -270,14 +270,15 @@ fn make_plan(cfg: &Config, pool: &mut Pool) -> Result<Plan, Error> {
 /// The config of `trial` at `rung` (its epochs scaled), or at full
 /// fidelity when `rung` is `None`.
 pub fn trial_config(cfg: &Config, plan: &Plan, key: &UnitKey) -> Result<Config, Error> {
-    let mut plain = cfg.clone();
-    plain.tune = TuneConfig::default();
     let trial = plan
         .trials
         .get(key.trial)
         .ok_or_else(|| Error::Data(format!("trial {} is not in the plan", key.trial)))?;
-    let mut c = space::apply(&plain, &trial.overrides).map_err(Error::Data)?;
+    let mut c = final_config(cfg, trial)?;
     if let Some(r) = key.rung {
+        if !trial.overrides.contains_key("train.ensemble") {
+            c.train.ensemble = 1;
+        }
         let frac = plan.rungs.get(r).map_or(1.0, |r| r.epoch_fraction);
         c.train.epochs = halving::epochs_at(c.train.epochs, frac);
         if c.train.warmup_epochs >= c.train.epochs {
@@ -285,6 +286,21 @@ pub fn trial_config(cfg: &Config, plan: &Plan, key: &UnitKey) -> Result<Config, 
         }
     }
     Ok(c)
+}
+
+/// The full-fidelity config of `trial`: the base config with its
+/// overrides and, unless it sets `train.ensemble`, `tune.ensemble` networks.
+pub fn final_config(cfg: &Config, trial: &Trial) -> Result<Config, Error> {
+    let mut plain = cfg.clone();
+    plain.tune = TuneConfig::default();
+    let mut ov = trial.overrides.clone();
+    if cfg.tune.ensemble > 0 && !ov.contains_key("train.ensemble") {
+        ov.insert(
+            "train.ensemble".into(),
+            toml::Value::Integer(cfg.tune.ensemble as i64),
+        );
+    }
+    space::apply(&plain, &ov).map_err(Error::Data)
 }
 
 /// A stop check for evaluations: Ctrl-C, or the budget when one applies.

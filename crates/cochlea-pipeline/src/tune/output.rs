@@ -221,7 +221,11 @@ pub fn tuned_toml(
     let mut plain = cfg.clone();
     plain.tune = TuneConfig::default();
     let trial = &plan.trials[winner];
-    let tuned = space::apply(&plain, &trial.overrides).map_err(Error::Data)?;
+    let tuned = super::final_config(cfg, trial)?;
+    let mut changed = trial.overrides.clone();
+    changed
+        .entry("train.ensemble".into())
+        .or_insert_with(|| Value::Integer(tuned.train.ensemble as i64));
     let base_t = Value::try_from(&plain).map_err(|e| Error::Data(e.to_string()))?;
     let mut text = toml::to_string_pretty(&tuned).map_err(|e| Error::Data(e.to_string()))?;
     let rung = board.top_rung(winner).unwrap_or(0);
@@ -272,14 +276,20 @@ pub fn tuned_toml(
         trial.origin,
         describe(&trial.overrides)
     );
-    for (key, v) in &trial.overrides {
+    for (key, v) in &changed {
         let old = lookup(&base_t, key);
         let new = Value::try_from(&tuned).ok().and_then(|t| lookup(&t, key));
         if old == new && v.as_str() != Some("default") {
             continue;
         }
         let was = old.map(|o| inline(&o)).unwrap_or_else(|| "unset".into());
-        let comment = format!("# tuned: {key} was {was}; {beat}");
+        let comment = if trial.overrides.contains_key(key) {
+            format!("# tuned: {key} was {was}; {beat}")
+        } else {
+            format!(
+                "# tuned: {key} was {was}; tune.ensemble: the search scored single networks, the model averages this many"
+            )
+        };
         if !insert_before_key(&mut text, key, &comment) {
             let _ = writeln!(header, "{comment}");
         }

@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use toml::Value;
 
-use crate::config::{Config, FieldSource, NormMethod};
+use crate::config::{Config, FieldSource};
 
 /// Overrides of one trial: dotted key -> value (`"default"` removes the key,
 /// so it takes its default).
@@ -34,6 +34,11 @@ pub struct TuneConfig {
     pub inner_folds: usize,
     /// Seed of the draws and of the inner folds.
     pub seed: u64,
+    /// Networks per model in the outer scoring and in `tuned.toml`
+    /// (`train.ensemble`); the search itself trains one network per
+    /// evaluation. `0` keeps the config's `train.ensemble`. A trial that
+    /// sets `train.ensemble` keeps its own value everywhere.
+    pub ensemble: usize,
     /// Dotted config key -> domain; empty = the default space.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub space: BTreeMap<String, Value>,
@@ -47,6 +52,7 @@ impl Default for TuneConfig {
             rungs: 3,
             inner_folds: 3,
             seed: 0,
+            ensemble: 3,
             space: BTreeMap::new(),
         }
     }
@@ -64,6 +70,7 @@ impl TuneConfig {
             self.inner_folds >= 2,
             "tune.inner_folds: must be at least 2",
         )?;
+        check(self.ensemble <= 32, "tune.ensemble: must be 0 to 32")?;
         if self.space.is_empty() {
             return Ok(());
         }
@@ -369,9 +376,4 @@ pub fn fsdd_recipe(base: &Config) -> Overrides {
 /// True when the config reads groups (speakers, recordings).
 pub fn has_groups(cfg: &Config) -> bool {
     cfg.data.group != FieldSource::None
-}
-
-/// The config's normalization differs from the default standardisation.
-pub fn is_unnormalized(cfg: &Config) -> bool {
-    cfg.normalize.method == NormMethod::None
 }

@@ -184,7 +184,14 @@ impl Ctx<'_> {
         }
         let mut failed = Vec::new();
         let mut forwarded = false;
+        let mut shown = Instant::now();
         while !children.is_empty() {
+            if !self.opts.quiet && shown.elapsed() >= Duration::from_secs(30) {
+                shown = Instant::now();
+                let done = journal::load(self.dir)?;
+                let n = batch.iter().filter(|k| done.contains_key(k)).count();
+                eprintln!("  {n} of {} evaluations done", batch.len());
+            }
             if self.opts.stop.load(Ordering::SeqCst) && !forwarded {
                 forwarded = true;
                 for (_, c) in &children {
