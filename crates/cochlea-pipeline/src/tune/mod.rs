@@ -257,7 +257,12 @@ fn make_plan(cfg: &Config, pool: &mut Pool) -> Result<Plan, Error> {
         });
     }
     trials.truncate(t.trials.max(1));
-    let rungs = halving::rungs(trials.len(), t.eta, t.rungs, t.inner_folds);
+    // Group k-fold makes at most one fold per training group.
+    let mut inner = t.inner_folds;
+    for k in 0..pool.outer.len() {
+        inner = inner.min(pool.inner_folds(k, &plain, t.inner_folds, t.seed)?.len());
+    }
+    let rungs = halving::rungs(trials.len(), t.eta, t.rungs, inner);
     Ok(Plan {
         trials,
         rungs,
