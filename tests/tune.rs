@@ -181,6 +181,8 @@ fn tiny_search_never_opens_a_test_file_and_repeats_exactly() {
     assert_eq!(top[0].2.split(' ').count(), 2, "two inner folds at rung 2");
     let md = std::fs::read_to_string(first.join("leaderboard.md")).unwrap();
     assert!(md.contains(&format!("Winner: trial {winner}")), "{md}");
+    let html = std::fs::read_to_string(first.join("leaderboard.html")).unwrap();
+    assert_eq!(html.matches("<tr>").count(), 1 + rows.len(), "{html}");
 
     // The same seed repeats exactly, in one process or spread over two.
     ok(&pipeline(&[

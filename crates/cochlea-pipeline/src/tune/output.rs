@@ -331,7 +331,7 @@ fn insert_before_key(text: &mut String, key: &str, comment: &str) -> bool {
     placed
 }
 
-/// Writes `leaderboard.csv`, `leaderboard.md` and `tune.json`.
+/// Writes `leaderboard.csv`, `leaderboard.md`, `leaderboard.html` and `tune.json`.
 pub fn write_leaderboards(
     dir: &Path,
     plan: &Plan,
@@ -349,61 +349,74 @@ pub fn write_leaderboards(
         .into_inner()
         .map_err(|e| Error::io(&csv_path, std::io::Error::other(e.to_string())))?;
     atomic::write(&csv_path, &bytes)?;
-    atomic::write(
-        &dir.join("leaderboard.md"),
-        markdown(plan, &rows, result).as_bytes(),
-    )?;
+    let v = view(plan, &rows, result);
+    atomic::write(&dir.join("leaderboard.md"), markdown(&v).as_bytes())?;
+    atomic::write(&dir.join("leaderboard.html"), html(&v).as_bytes())?;
     atomic::write_json(
         &dir.join("tune.json"),
         &serde_json::json!({ "result": result, "plan": plan, "leaderboard": rows }),
     )
 }
 
-/// The leaderboard as Markdown: the outcome, then per outer fold every
-/// trial at its highest rung, best first.
-pub fn markdown(plan: &Plan, rows: &[Row], result: &TuneResult) -> String {
-    let mut s = String::from("# Tuning leaderboard\n\n");
+/// The leaderboard as data: paragraphs, then tables (title, header, rows),
+/// rendered by [`markdown`] and [`html`].
+pub struct View {
+    /// Lines of prose.
+    pub lines: Vec<String>,
+    /// Tables: a title, the header cells, the rows.
+    pub tables: Vec<(String, Vec<String>, Vec<Vec<String>>)>,
+}
+
+/// The outcome, the outer folds (nested), then every trial at each rung,
+/// per outer fold, best first.
+pub fn view(plan: &Plan, rows: &[Row], result: &TuneResult) -> View {
+    let mut lines = Vec::new();
     match (result.winner, &result.tuned) {
-        (Some(w), Some(_)) => {
-            let _ = writeln!(
-                s,
-                "Winner: trial {w}: {}. Config: `tuned.toml`.\n",
-                describe(&plan.trials[w].overrides)
-            );
-        }
-        _ => s.push_str(
-            "The search did not finish: no winner yet (`pipeline tune --resume DIR`).\n\n",
-        ),
+        (Some(w), Some(_)) => lines.push(format!(
+            "Winner: trial {w}: {}. Config: tuned.toml.",
+            describe(&plan.trials[w].overrides)
+        )),
+        _ => lines
+            .push("The search did not finish: no winner yet (pipeline tune --resume DIR).".into()),
     }
+    let mut tables = Vec::new();
     if let Some((m, sd)) = result.nested_accuracy {
-        let _ = writeln!(
-            s,
-            "Nested cross-validation: each outer fold searched on its training part, its winner scored once on its test part: **{}** mean (sd {:.1} points).\n",
+        lines.push(format!(
+            "Nested cross-validation: each outer fold searched on its training part, its winner scored once on its test part: {} mean (sd {:.1} points).",
             pct(m),
             100.0 * sd
-        );
-        s.push_str(
-            "| outer fold | winner | inner accuracy | outer test accuracy |\n|---|---|---|---|\n",
-        );
-        for o in &result.outer {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} |",
-                o.name,
-                o.winner.map(|w| w.to_string()).unwrap_or_default(),
-                o.inner_accuracy.map(pct).unwrap_or_default(),
-                o.test_accuracy.map(pct).unwrap_or_default()
-            );
-        }
-        s.push('\n');
+        ));
+        let outer = result
+            .outer
+            .iter()
+            .map(|o| {
+                vec![
+                    o.name.clone(),
+                    o.winner.map(|w| w.to_string()).unwrap_or_default(),
+                    o.inner_accuracy.map(pct).unwrap_or_default(),
+                    o.test_accuracy.map(pct).unwrap_or_default(),
+                ]
+            })
+            .collect();
+        tables.push((
+            "Outer folds".to_string(),
+            [
+                "outer fold",
+                "winner",
+                "inner accuracy",
+                "outer test accuracy",
+            ]
+            .map(String::from)
+            .to_vec(),
+            outer,
+        ));
     }
     for n in &plan.steering.notes {
-        let _ = writeln!(s, "- doctor: {n}");
+        lines.push(format!("doctor: {n}"));
     }
     if result.budget_spent {
-        s.push_str("- the budget ran out before the last rung finished\n");
+        lines.push("The budget ran out before the last rung finished.".into());
     }
-    s.push_str("\n| outer | trial | rung | mean | sd | folds | epochs | seconds | overrides |\n|---|---|---|---|---|---|---|---|---|\n");
     let mut sorted: Vec<&Row> = rows.iter().collect();
     sorted.sort_by(|a, b| {
         a.outer
@@ -412,20 +425,89 @@ pub fn markdown(plan: &Plan, rows: &[Row], result: &TuneResult) -> String {
             .then(b.mean.total_cmp(&a.mean))
             .then(a.trial.cmp(&b.trial))
     });
-    for r in sorted {
+    let body = sorted
+        .iter()
+        .map(|r| {
+            vec![
+                r.outer.clone(),
+                r.trial.to_string(),
+                r.rung.to_string(),
+                pct(r.mean),
+                format!("{:.1}", 100.0 * r.sd),
+                r.fold_scores.clone(),
+                r.epochs.to_string(),
+                format!("{:.1}", r.seconds),
+                r.overrides.clone(),
+            ]
+        })
+        .collect();
+    tables.push((
+        "Trials".to_string(),
+        [
+            "outer",
+            "trial",
+            "rung",
+            "mean",
+            "sd",
+            "folds",
+            "epochs",
+            "seconds",
+            "overrides",
+        ]
+        .map(String::from)
+        .to_vec(),
+        body,
+    ));
+    View { lines, tables }
+}
+
+/// The leaderboard as Markdown.
+pub fn markdown(v: &View) -> String {
+    let mut s = String::from("# Tuning leaderboard\n\n");
+    for l in &v.lines {
+        let _ = writeln!(s, "{l}\n");
+    }
+    let row = |cells: &[String]| {
+        let c: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
+        format!("| {} |", c.join(" | "))
+    };
+    for (title, head, rows) in &v.tables {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {:.1} | {} | {} | {:.1} | {} |",
-            r.outer,
-            r.trial,
-            r.rung,
-            pct(r.mean),
-            100.0 * r.sd,
-            r.fold_scores,
-            r.epochs,
-            r.seconds,
-            r.overrides.replace('|', "\\|")
+            "## {title}\n\n{}\n|{}",
+            row(head),
+            "---|".repeat(head.len())
         );
+        for r in rows {
+            let _ = writeln!(s, "{}", row(r));
+        }
+        s.push('\n');
     }
+    s
+}
+
+/// The leaderboard as a self-contained HTML page.
+pub fn html(v: &View) -> String {
+    use crate::svg::esc;
+    let mut s = String::from(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Tuning leaderboard</title>\n<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:2em}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}th{background:#eee}</style></head><body>\n<h1>Tuning leaderboard</h1>\n",
+    );
+    for l in &v.lines {
+        let _ = writeln!(s, "<p>{}</p>", esc(l));
+    }
+    for (title, head, rows) in &v.tables {
+        let _ = writeln!(s, "<h2>{}</h2>\n<table>", esc(title));
+        let th: String = head
+            .iter()
+            .map(|h| format!("<th>{}</th>", esc(h)))
+            .collect();
+        let _ = writeln!(s, "<tr>{th}</tr>");
+        for r in rows {
+            let td: String = r.iter().map(|c| format!("<td>{}</td>", esc(c))).collect();
+            let _ = writeln!(s, "<tr>{td}</tr>");
+        }
+        s.push_str("</table>\n");
+    }
+    s.push_str("</body></html>\n");
     s
 }
