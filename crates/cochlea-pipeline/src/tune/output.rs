@@ -73,11 +73,22 @@ pub fn describe(ov: &space::Overrides) -> String {
         .join("; ")
 }
 
+/// A value as inline TOML on one line (tables as `{ k = v }`).
 fn inline(v: &Value) -> String {
-    let t = toml::Table::from_iter([("v".to_string(), v.clone())]);
-    toml::to_string(&t)
-        .map(|s| s.trim().trim_start_matches("v = ").replace('\n', " "))
-        .unwrap_or_else(|_| v.to_string())
+    match v {
+        Value::Table(t) => {
+            let kv: Vec<String> = t
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", inline(v)))
+                .collect();
+            format!("{{ {} }}", kv.join(", "))
+        }
+        Value::Array(a) => {
+            let items: Vec<String> = a.iter().map(inline).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => other.to_string(),
+    }
 }
 
 impl<'a> Board<'a> {
