@@ -40,12 +40,13 @@ use serde::{Deserialize, Serialize};
 
 pub use space::TuneConfig;
 
+use crate::atomic;
 use crate::config::Config;
 use crate::error::Error;
 use crate::rundir::RunDir;
-use crate::{atomic, tune::journal::UnitKey};
 use data::Pool;
 use halving::Rung;
+use journal::UnitKey;
 use space::{Domain, Overrides};
 use steer::Steering;
 
