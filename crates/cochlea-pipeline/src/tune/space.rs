@@ -377,3 +377,62 @@ pub fn fsdd_recipe(base: &Config) -> Overrides {
 pub fn has_groups(cfg: &Config) -> bool {
     cfg.data.group != FieldSource::None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn space(text: &str) -> Result<Vec<Dimension>, String> {
+        let t: toml::Table = toml::from_str(text).unwrap();
+        parse_space(&t.into_iter().collect())
+    }
+
+    #[test]
+    fn domains_parse_and_bad_ones_are_named() {
+        let d =
+            space("\"train.lr\" = { log_range = [1e-4, 1e-2] }\n\"model.dropout\" = [0.1, 0.5]\n")
+                .unwrap();
+        assert_eq!(d.len(), 2);
+        let err = space("\"train.lr\" = { log_range = [0.0, 1e-2] }\n").unwrap_err();
+        assert!(err.contains("tune.space.\"train.lr\""), "{err}");
+        let err = space("\"train.lr\" = { normal = [1, 2] }\n").unwrap_err();
+        assert!(err.contains("unknown domain `normal`"), "{err}");
+        let err = space("lr = [0.1]\n").unwrap_err();
+        assert!(err.contains("names a group"), "{err}");
+    }
+
+    #[test]
+    fn draws_stay_in_range_and_repeat_for_a_seed() {
+        let d = space("\"train.lr\" = { log_range = [1e-4, 1e-2] }\n").unwrap();
+        let draw = |seed| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            (0..20).map(|_| d[0].draw(&mut rng)).collect::<Vec<_>>()
+        };
+        assert_eq!(draw(3), draw(3));
+        for ov in draw(3) {
+            let lr = ov["train.lr"].as_float().unwrap();
+            assert!((1e-4..=1e-2).contains(&lr), "{lr}");
+        }
+    }
+
+    #[test]
+    fn overrides_set_keys_and_default_removes_one() {
+        let mut base = Config::default();
+        base.train.early_stopping = Some(10);
+        let ov = Overrides::from([
+            ("train.lr".into(), Value::Float(0.002)),
+            ("split.val_fraction".into(), Value::Float(0.0)),
+            (
+                "train.early_stopping".into(),
+                Value::String("default".into()),
+            ),
+        ]);
+        let c = apply(&base, &ov).unwrap();
+        assert_eq!(c.train.lr, 0.002);
+        assert_eq!(c.split.val_fraction, 0.0);
+        assert_eq!(c.train.early_stopping, None);
+        let bad = Overrides::from([("train.lr".into(), Value::Float(-1.0))]);
+        assert!(apply(&base, &bad).unwrap_err().contains("train.lr"));
+    }
+}
