@@ -38,6 +38,8 @@ pub struct Config {
     pub cache: CacheConfig,
     /// Where and what to report.
     pub report: ReportConfig,
+    /// `pipeline tune`: the search space and schedule (read by `tune` only).
+    pub tune: crate::tune::TuneConfig,
 }
 
 /// Where labels (or groups) come from.
@@ -383,6 +385,7 @@ impl Config {
                 strategy_name(s.strategy)
             ));
         }
+        self.tune.validate(self)?;
         let rows = Extractor::new(&self.features, d.sample_rate)
             .map_err(|e| e.to_string())?
             .n_rows();

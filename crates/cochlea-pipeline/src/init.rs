@@ -20,6 +20,8 @@ pub struct Survey {
     pub label: String,
     /// Group source as TOML text, if a grouping was recognised.
     pub group: Option<String>,
+    /// Number of groups recognised (0 without a grouping).
+    pub n_groups: usize,
     /// Class names and counts.
     pub classes: BTreeMap<String, usize>,
     /// Source sample rates and counts (of the files decoded).
@@ -27,6 +29,10 @@ pub struct Survey {
     /// Durations (s) of the files decoded, sorted.
     pub durations: Vec<f64>,
 }
+
+/// At most this many groups count as few: a validation group would take
+/// a large share of the training data.
+const FEW_GROUPS: usize = 12;
 
 const EXTS: [&str; 5] = ["wav", "flac", "mp3", "ogg", "oga"];
 
@@ -80,15 +86,16 @@ pub fn survey(dir: &Path) -> Result<Survey, Error> {
             )));
         }
     };
-    let group = second
+    let groups = second
         .as_ref()
         .and_then(|re| {
             classes_by(&files, |p| {
                 Some(re.captures(&name(p)?)?.get(1)?.as_str().to_string())
             })
         })
-        .filter(|g| g.len() >= 2 && g.len() < n / 2)
-        .map(|_| "{ regex = '^[^_\\-. ]+[_\\-]([^_\\-. ]+)[_\\-]' }".to_string());
+        .filter(|g| g.len() >= 2 && g.len() < n / 2);
+    let n_groups = groups.as_ref().map_or(0, BTreeMap::len);
+    let group = groups.map(|_| "{ regex = '^[^_\\-. ]+[_\\-]([^_\\-. ]+)[_\\-]' }".to_string());
     let step = (files.len() / 400).max(1);
     let sample: Vec<&PathBuf> = files.iter().step_by(step).collect();
     let infos: Vec<(u32, f64)> = sample
@@ -113,6 +120,7 @@ pub fn survey(dir: &Path) -> Result<Survey, Error> {
         files: n,
         label,
         group,
+        n_groups,
         classes,
         sample_rates,
         durations,
@@ -198,9 +206,22 @@ pub fn starter_config(dir: &Path, s: &Survey, config_dir: &Path) -> String {
         t,
         "sample_rate = {sr}\n# 95th percentile of durations at hop {hop}.\nclip_frames = {frames}\n"
     );
+    // With few groups a validation set costs a whole group of training
+    // data, which on FSDD (six speakers) cost more than early stopping
+    // gained: train every training file for fixed epochs under a cosine
+    // schedule instead (docs/benchmarks.md, "FSDD accuracy").
+    let few_groups = s.group.is_some() && s.n_groups <= FEW_GROUPS;
+    let val_fraction = if few_groups { 0.0 } else { 0.1 };
+    if few_groups {
+        let _ = writeln!(
+            t,
+            "# Only {} groups: no validation group (it would take a training group away); fixed epochs instead.",
+            s.n_groups
+        );
+    }
     let _ = writeln!(
         t,
-        "[split]\nstrategy = \"{strategy}\"\ntest_fraction = 0.2\nval_fraction = 0.1\nseed = 0\n"
+        "[split]\nstrategy = \"{strategy}\"\ntest_fraction = 0.2\nval_fraction = {val_fraction:?}\nseed = 0\n"
     );
     let _ = writeln!(
         t,
@@ -211,9 +232,14 @@ pub fn starter_config(dir: &Path, s: &Survey, config_dir: &Path) -> String {
         t,
         "[model]\nblocks = [\n  {{ filters = 64, kernel = 5, pool = 2 }},\n  {{ filters = 128, kernel = 3, pool = 2 }},\n  {{ filters = 128, kernel = 3, pool = 2 }},\n]\ndropout = 0.3\n"
     );
+    let stopping = if few_groups {
+        "epochs = 30\nscheduler = \"cosine\""
+    } else {
+        "epochs = 40\nscheduler = \"cosine\"\nearly_stopping = 10"
+    };
     let _ = writeln!(
         t,
-        "[train]\noptimizer = \"adam\"\nlr = 0.001\nweight_decay = 0.0001\nbatch_size = 64\nepochs = 40\nearly_stopping = 10\nseed = 0"
+        "[train]\noptimizer = \"adam\"\nlr = 0.001\nweight_decay = 0.0001\nbatch_size = 64\n{stopping}\nseed = 0"
     );
     t
 }
@@ -237,5 +263,41 @@ fn pathdiff(path: &Path, base: &Path) -> PathBuf {
         PathBuf::from(".")
     } else {
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn survey(n_groups: usize) -> Survey {
+        Survey {
+            files: 600,
+            label: "\"folder\"".into(),
+            group: Some("{ regex = '^[^_]+_([^_]+)_' }".into()),
+            n_groups,
+            classes: BTreeMap::from([("a".into(), 300), ("b".into(), 300)]),
+            sample_rates: BTreeMap::from([(8000, 600)]),
+            durations: vec![0.5, 1.0],
+        }
+    }
+
+    fn parse(text: &str) -> crate::Config {
+        crate::Config::parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+    }
+
+    #[test]
+    fn few_groups_train_every_group_for_fixed_epochs() {
+        let c = parse(&starter_config(Path::new("."), &survey(6), Path::new(".")));
+        assert_eq!(c.split.val_fraction, 0.0);
+        assert_eq!(c.train.early_stopping, None);
+        assert_eq!(c.train.scheduler, cochlea_model::Scheduler::Cosine);
+    }
+
+    #[test]
+    fn many_groups_keep_a_validation_group() {
+        let c = parse(&starter_config(Path::new("."), &survey(40), Path::new(".")));
+        assert!(c.split.val_fraction > 0.0);
+        assert_eq!(c.train.early_stopping, Some(10));
     }
 }

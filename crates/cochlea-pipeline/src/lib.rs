@@ -5,7 +5,7 @@
 //! This is the only crate that knows both the feature crate (audio) and the
 //! model crate (libtorch). One module per stage: `config`, `dataset`,
 //! `extract` (+ `cache`), `split`, `normalize`, `run`, `metrics`, `report`
-//! (+ `svg`), `bundle`, `classify`, `dump`, `init`.
+//! (+ `svg`), `bundle`, `classify`, `dump`, `init`, `tune`.
 
 pub mod atomic;
 #[cfg(feature = "torch")]
@@ -21,9 +21,9 @@ pub mod error;
 #[cfg(feature = "torch")]
 pub mod export;
 pub mod extract;
-pub mod finding;
 #[cfg(feature = "torch")]
 pub mod final_model;
+pub mod finding;
 pub mod init;
 pub mod metrics;
 pub mod normalize;
@@ -37,6 +37,8 @@ pub mod rundir;
 pub mod spec;
 pub mod split;
 pub mod svg;
+#[cfg(feature = "torch")]
+pub mod tune;
 
 pub use config::Config;
 pub use error::Error;

@@ -134,6 +134,28 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Search config values on the training part only (nested cross-validation
+    /// for k-fold and leave-one-group-out), write tuned.toml, then run it.
+    Tune {
+        /// The TOML config (its [tune] section, or the default space).
+        #[arg(required_unless_present_any = ["resume", "worker"])]
+        config: Option<PathBuf>,
+        /// Continue an interrupted tune directory.
+        #[arg(long, conflicts_with = "config")]
+        resume: Option<PathBuf>,
+        /// Time the search may take, e.g. 90s, 30m, 2h.
+        #[arg(long, value_parser = cochlea_pipeline::tune::parse_budget)]
+        budget: Option<f64>,
+        /// Evaluations in parallel (worker processes, one libtorch thread each).
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// Only search: no `pipeline run` of tuned.toml afterwards.
+        #[arg(long)]
+        no_final: bool,
+        /// Internal: run the evaluations of a work file.
+        #[arg(long, hide = true)]
+        worker: Option<PathBuf>,
+    },
     /// Look at a folder of audio and write a starter config.
     Init {
         /// The folder of audio.
@@ -413,6 +435,14 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Tune {
+            config,
+            resume,
+            budget,
+            jobs,
+            no_final,
+            worker,
+        } => tune_command(config, resume, budget, jobs, no_final, worker, quiet),
         Cmd::Init { dir, out, force } => {
             let s = init::survey(&dir)?;
             let to_stdout = out == Path::new("-");
@@ -443,6 +473,67 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `pipeline tune`: the search, then (unless `--no-final`) a run of the winner.
+fn tune_command(
+    config: Option<PathBuf>,
+    resume: Option<PathBuf>,
+    budget: Option<f64>,
+    jobs: usize,
+    no_final: bool,
+    worker: Option<PathBuf>,
+    quiet: bool,
+) -> Result<ExitCode> {
+    use cochlea_pipeline::tune::{self, TuneOptions};
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    let opts = TuneOptions {
+        quiet,
+        stop: stop.clone(),
+        resume: resume.clone(),
+        budget,
+        jobs,
+        exe: std::env::current_exe().ok(),
+    };
+    if let Some(work) = worker {
+        tune::worker(&work, &opts)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = match (&config, &resume) {
+        (Some(c), _) => c.clone(),
+        (None, Some(dir)) => tune::base_config(dir),
+        (None, None) => bail!("give a config file or --resume TUNE_DIR"),
+    };
+    let r = tune::tune(&Config::load(&path)?, &opts)?;
+    println!("{}", tune::summary(&r));
+    let Some(tuned) = r.tuned.filter(|_| !r.interrupted) else {
+        eprintln!(
+            "interrupted; continue with: pipeline tune --resume {}",
+            r.dir.display()
+        );
+        return Ok(ExitCode::from(130));
+    };
+    if no_final {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let res = run::run(
+        &tuned,
+        &Config::load(&tuned)?,
+        &RunOptions {
+            quiet,
+            stop,
+            resume: None,
+        },
+    )?;
+    print_summary(&res);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_findings(r: &doctor::DoctorReport) {

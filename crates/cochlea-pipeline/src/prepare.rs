@@ -36,7 +36,12 @@ pub struct Prepared {
 
 /// Discovers and featurises the dataset of `cfg`.
 pub fn prepare(cfg: &Config, quiet: bool) -> Result<Prepared, Error> {
-    let ds = dataset::discover(&cfg.data)?;
+    prepare_items(cfg, dataset::discover(&cfg.data)?, quiet)
+}
+
+/// Featurises the files of `ds` (all of them, or a subset a caller chose,
+/// such as the files a search may look at) with the features of `cfg`.
+pub fn prepare_items(cfg: &Config, ds: dataset::Dataset, quiet: bool) -> Result<Prepared, Error> {
     let extractor = Extractor::new(&cfg.features, cfg.data.sample_rate)?;
     let cache = cfg.cache.enabled.then(|| {
         let root = cfg.cache.dir.clone().unwrap_or_else(Cache::default_root);

@@ -30,9 +30,9 @@ use cochlea_pipeline::config::{CropMode, FieldSource, NormMethod, PadMode, Strat
 use serde::Serialize;
 use serde_json::Value;
 
-/// Keys that `skip_serializing_if = "Option::is_none"` drops from a default
-/// config, so the walk over the serialised config cannot see them.
-const SKIPPED_WHEN_NONE: &[&str] = &["features.win_length", "features.fmax"];
+/// Keys that `skip_serializing_if` drops from a default config when unset
+/// (`None`, or the empty `tune.space`), so the walk over the serialised config cannot see them.
+const SKIPPED_WHEN_NONE: &[&str] = &["features.win_length", "features.fmax", "tune.space"];
 
 /// A key no section accepts, to make serde list the ones it does.
 const UNKNOWN: &str = "zz_not_a_key";
