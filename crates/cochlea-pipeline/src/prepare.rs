@@ -139,7 +139,7 @@ pub fn prepare_items(cfg: &Config, ds: dataset::Dataset, quiet: bool) -> Result<
 }
 
 /// 95th percentile of the frame counts of `idx`, at least 1.
-fn auto_frames(extracted: &[Extracted], idx: &[usize]) -> usize {
+pub fn auto_frames(extracted: &[Extracted], idx: &[usize]) -> usize {
     let mut f: Vec<usize> = idx
         .iter()
         .map(|&i| extracted[i].features.n_frames)

@@ -18,7 +18,7 @@ use toml::Value;
 
 use super::space::Overrides;
 use crate::config::Config;
-use crate::doctor::{self, Verdict};
+use crate::doctor::{self, Check, Verdict};
 use crate::error::Error;
 use crate::prepare::{self, Prepared};
 use crate::split::Fold;
@@ -61,26 +61,31 @@ pub fn steer(cfg: &Config, p: &Prepared, fold: &Fold) -> Result<Steering, Error>
         let fi = prepare::fold_inputs(&c, p, fold, frames)?;
         // No time limit: the sweep's three short runs are part of the
         // seeded schedule and must not depend on the machine's speed.
-        let trials = doctor::lr_sweep(&c, &fi.train, k, f64::INFINITY);
-        findings.extend(doctor::lr_checks(&trials, k));
+        let sweep = doctor::lr_sweep(&c, &fi.train, k, f64::INFINITY, None);
+        findings.extend(doctor::lr_checks(&sweep.trials, k));
     }
     let lr = cfg.train.lr;
-    for f in findings.iter().filter(|f| f.verdict != Verdict::Ok) {
+    // Only what doctor is sure of steers: not "ok", not "inconclusive".
+    for f in findings
+        .iter()
+        .filter(|f| matches!(f.verdict, Verdict::Warn | Verdict::Fail))
+    {
         let note = |what: &str| format!("{} ({}): {what}", f.id, f.title);
-        match f.id.as_str() {
-            "scaling.unnormalized" => {
+        let Some(check) = f.check() else { continue };
+        match check {
+            Check::Unnormalized => {
                 s.overrides
                     .insert("normalize.method".into(), Value::String("standard".into()));
                 s.notes.push(note("first trial standardizes the features"));
             }
-            "representation.raw_samples" => {
+            Check::RawSamples => {
                 s.overrides.insert(
                     "features.kinds".into(),
                     Value::Array(vec![Value::String("mfcc".into())]),
                 );
                 s.notes.push(note("first trial uses MFCCs"));
             }
-            "architecture.pooling" => {
+            Check::Pooling => {
                 if let Ok(Value::Array(mut blocks)) = Value::try_from(&cfg.model.blocks) {
                     for b in blocks.iter_mut().skip(1) {
                         if let Some(t) = b.as_table_mut() {
@@ -93,7 +98,7 @@ pub fn steer(cfg: &Config, p: &Prepared, fold: &Fold) -> Result<Steering, Error>
                         .push(note("first trial pools only in the first block"));
                 }
             }
-            "optimization.lr_too_high" => {
+            Check::LrTooHigh => {
                 s.overrides
                     .insert("train.lr".into(), Value::Float(lr / 10.0));
                 s.lr_range = Some((lr / 30.0, lr / 3.0));
@@ -101,7 +106,7 @@ pub fn steer(cfg: &Config, p: &Prepared, fold: &Fold) -> Result<Steering, Error>
                     "first trial uses lr / 10; lr drawn from [lr/30, lr/3]",
                 ));
             }
-            "optimization.lr_too_low" => {
+            Check::LrTooLow => {
                 s.overrides
                     .insert("train.lr".into(), Value::Float(lr * 10.0));
                 s.lr_range = Some((lr * 3.0, lr * 30.0));
