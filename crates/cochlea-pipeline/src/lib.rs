@@ -37,7 +37,6 @@ pub mod rundir;
 pub mod spec;
 pub mod split;
 pub mod svg;
-#[cfg(feature = "torch")]
 pub mod tune;
 
 pub use config::Config;
