@@ -1,16 +1,18 @@
 //! Dataset discovery: which files, which label, which group.
 //!
 //! Files come from a recursive scan of `data.root` (by extension) or from a
-//! manifest CSV. Labels and groups come from the parent folder, a regex on
-//! the file name, or the manifest. Nothing is decoded here.
+//! manifest CSV, or a known layout (`layouts`). Labels and groups come from
+//! the parent folder, a regex on the file name (else on the path relative
+//! to the root), the manifest or the layout. Nothing is decoded here.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use regex::Regex;
 
-use crate::config::{DataConfig, FieldSource};
+use crate::config::{DataConfig, FieldSource, Layout};
 use crate::error::Error;
+use crate::glob::Glob;
 
 /// One audio file of the dataset.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,8 +23,8 @@ pub struct Item {
     pub label: usize,
     /// Group (speaker, source recording); empty when groups are not used.
     pub group: String,
-    /// `Some(true)` when a manifest's `split` column says "test".
-    pub manifest_test: Option<bool>,
+    /// The predefined split the manifest or layout states, if any.
+    pub split: Option<Part>,
 }
 
 /// Files with labels, before any decoding.
@@ -102,84 +104,197 @@ fn has_extension(path: &Path, extensions: &[String]) -> bool {
         .is_some_and(|e| extensions.iter().any(|x| x.eq_ignore_ascii_case(e)))
 }
 
-/// A row of the manifest.
-struct ManifestRow {
-    path: PathBuf,
-    label: String,
-    group: String,
-    split: Option<String>,
+/// Which side of a predefined split a file is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// Training.
+    Train,
+    /// Validation (model selection, early stopping).
+    Val,
+    /// Test.
+    Test,
 }
 
-fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, Error> {
+impl Part {
+    /// Reads a split value: `train`/`training`, `validation`/`val`/`valid`/`dev`,
+    /// `test`/`testing`/`eval` (any case); `None` for anything else.
+    pub fn parse(s: &str) -> Option<Part> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "train" | "training" => Some(Part::Train),
+            "validation" | "val" | "valid" | "dev" => Some(Part::Val),
+            "test" | "testing" | "eval" => Some(Part::Test),
+            _ => None,
+        }
+    }
+}
+
+/// One file as a source lists it, before labels are chosen.
+#[derive(Clone, Debug, Default)]
+pub struct Row {
+    /// The audio file.
+    pub path: PathBuf,
+    /// The label the source states (manifest column, layout), if any.
+    pub label: Option<String>,
+    /// The group the source states, if any.
+    pub group: Option<String>,
+    /// The predefined split the source states, if any.
+    pub split: Option<Part>,
+}
+
+/// Reads a CSV whose columns `cols` (path, label, group, split) hold the
+/// row's fields; a column marked `required` must exist. Paths are absolute
+/// or relative to `base`.
+pub fn read_csv(
+    path: &Path,
+    cols: [&str; 4],
+    required: [bool; 4],
+    base: &Path,
+) -> Result<Vec<Row>, Error> {
     let bad = |msg: String| Error::Data(format!("manifest {}: {msg}", path.display()));
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_path(path)
         .map_err(|e| bad(e.to_string()))?;
     let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
-    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let path_col = col("path").ok_or_else(|| bad("no `path` column".into()))?;
-    let label_col = col("label").ok_or_else(|| bad("no `label` column".into()))?;
-    let group_col = col("group");
-    let split_col = col("split");
-    let base = path.parent().unwrap_or(Path::new("."));
+    let mut idx = [None; 4];
+    for (k, name) in cols.iter().enumerate() {
+        idx[k] = headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+        if idx[k].is_none() && required[k] {
+            let have: Vec<&str> = headers.iter().collect();
+            return Err(bad(format!(
+                "no `{name}` column (the columns are {have:?}; name another with data.{}_column)",
+                ["path", "label", "group", "split"][k]
+            )));
+        }
+    }
     let mut rows = Vec::new();
     for (i, rec) in reader.records().enumerate() {
         let rec = rec.map_err(|e| bad(format!("row {}: {e}", i + 2)))?;
-        let get = |c: usize| rec.get(c).unwrap_or("").to_string();
-        let p = PathBuf::from(get(path_col));
-        rows.push(ManifestRow {
+        let get = |k: usize| {
+            idx[k]
+                .and_then(|c| rec.get(c))
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let Some(p) = get(0) else {
+            return Err(bad(format!(
+                "row {}: the `{}` cell is empty",
+                i + 2,
+                cols[0]
+            )));
+        };
+        let split = match get(3) {
+            None => None,
+            Some(v) => Some(Part::parse(&v).ok_or_else(|| {
+                bad(format!(
+                    "row {}: split {v:?} is none of train, validation (val, dev), test",
+                    i + 2
+                ))
+            })?),
+        };
+        let p = PathBuf::from(p);
+        rows.push(Row {
             path: if p.is_absolute() { p } else { base.join(p) },
-            label: get(label_col),
-            group: group_col.map(get).unwrap_or_default(),
-            split: split_col.map(get).filter(|s| !s.is_empty()),
+            label: get(1),
+            group: get(2),
+            split,
         });
     }
     Ok(rows)
 }
 
+/// The rows of `cfg`'s source: its layout, its manifest or a folder scan.
+fn rows_of(cfg: &DataConfig, skipped: &mut Vec<(PathBuf, String)>) -> Result<Vec<Row>, Error> {
+    if cfg.layout != Layout::Files {
+        return crate::layouts::rows(cfg, skipped);
+    }
+    if let Some(manifest) = &cfg.manifest {
+        let cols = [
+            cfg.path_column.as_str(),
+            &cfg.label_column,
+            &cfg.group_column,
+            &cfg.split_column,
+        ];
+        let required = [
+            true,
+            cfg.label == FieldSource::Manifest,
+            cfg.group == FieldSource::Manifest,
+            false,
+        ];
+        let base = manifest.parent().unwrap_or(Path::new("."));
+        return read_csv(manifest, cols, required, base);
+    }
+    let (files, problems) = find_audio(&cfg.root, &cfg.extensions)?;
+    skipped.extend(problems);
+    Ok(files
+        .into_iter()
+        .map(|path| Row {
+            path,
+            ..Row::default()
+        })
+        .collect())
+}
+
+/// `path` relative to `root`, `/`-separated; the file name when it is not under it.
+pub fn relative(path: &Path, root: &Path) -> String {
+    let rel = path
+        .strip_prefix(root)
+        .ok()
+        .or_else(|| path.file_name().map(Path::new));
+    rel.map(|r| {
+        r.components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/")
+    })
+    .unwrap_or_default()
+}
+
 /// Reads the files and their labels and groups as configured.
 pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
-    let mut raw: Vec<(PathBuf, String, String, Option<bool>)> = Vec::new();
+    let mut raw: Vec<(PathBuf, String, String, Option<Part>)> = Vec::new();
     let mut skipped = Vec::new();
-    // Audio files the folder scan found, labelled or not.
-    let mut scanned = 0;
     let label_re = regex_of(&cfg.label)?;
     let group_re = regex_of(&cfg.group)?;
-    if let Some(manifest) = &cfg.manifest {
-        for row in read_manifest(manifest)? {
-            if row.path.to_str().is_none() {
-                skipped.push((row.path, NOT_UTF8.to_string()));
-                continue;
-            }
-            let label = match &cfg.label {
-                FieldSource::Manifest => Some(row.label.clone()),
-                src => field(src, label_re.as_ref(), &row.path),
-            };
-            let group = match &cfg.group {
-                FieldSource::Manifest => Some(row.group.clone()),
-                src => field(src, group_re.as_ref(), &row.path),
-            };
-            let test = row.split.as_deref().map(|s| s.eq_ignore_ascii_case("test"));
-            match label.filter(|l| !l.is_empty()) {
-                Some(l) => raw.push((row.path, l, group.unwrap_or_default(), test)),
-                None => skipped.push((row.path, "no label in the manifest".to_string())),
-            }
+    let excludes = cfg
+        .exclude
+        .iter()
+        .map(|g| Glob::new(g).map_err(|e| Error::Data(format!("data.exclude: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rows = rows_of(cfg, &mut skipped)?;
+    let from_source = cfg.layout != Layout::Files;
+    // Audio files listed, labelled or not.
+    let mut listed = 0;
+    for row in rows {
+        if row.path.to_str().is_none() {
+            skipped.push((row.path, NOT_UTF8.to_string()));
+            continue;
         }
-    } else {
-        let (files, problems) = find_audio(&cfg.root, &cfg.extensions)?;
-        skipped.extend(problems);
-        scanned = files.len();
-        for path in files {
-            if path.to_str().is_none() {
-                skipped.push((path, NOT_UTF8.to_string()));
-                continue;
-            }
-            let label = field(&cfg.label, label_re.as_ref(), &path);
-            let group = field(&cfg.group, group_re.as_ref(), &path);
-            match label {
-                Some(l) if !l.is_empty() => raw.push((path, l, group.unwrap_or_default(), None)),
-                _ => skipped.push((path, label_miss(&cfg.label))),
+        let rel = relative(&row.path, &cfg.root);
+        if excludes.iter().any(|g| g.matches(&rel)) {
+            continue;
+        }
+        listed += 1;
+        let label = match &cfg.label {
+            FieldSource::Regex(_) => field(&cfg.label, label_re.as_ref(), &row.path, &rel),
+            FieldSource::Manifest => row.label.clone(),
+            _ if from_source && row.label.is_some() => row.label.clone(),
+            src => field(src, None, &row.path, &rel),
+        };
+        let group = match &cfg.group {
+            FieldSource::Regex(_) => field(&cfg.group, group_re.as_ref(), &row.path, &rel),
+            FieldSource::Manifest => row.group.clone(),
+            _ if from_source && row.group.is_some() => row.group.clone(),
+            src => field(src, None, &row.path, &rel),
+        };
+        match label.filter(|l| !l.is_empty()) {
+            Some(l) => raw.push((row.path, l, group.unwrap_or_default(), row.split)),
+            None => {
+                let why = match (&cfg.label, &cfg.manifest) {
+                    (FieldSource::Manifest, Some(_)) => "no label in the manifest".to_string(),
+                    (src, _) => label_miss(src),
+                };
+                skipped.push((row.path, why));
             }
         }
     }
@@ -190,7 +305,7 @@ pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
         }
     }
     if raw.is_empty()
-        && scanned > 0
+        && listed > 0
         && let FieldSource::Regex(re) = &cfg.label
     {
         let example = skipped
@@ -199,10 +314,24 @@ pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         return Err(Error::Data(format!(
-            "data.label: regex {re:?} matches none of the {scanned} file names in {} \
+            "data.label: regex {re:?} matches none of the {listed} file names in {} \
              (such as {example:?}); its first capture group must be the label",
             cfg.root.display()
         )));
+    }
+    if !cfg.include_classes.is_empty() {
+        let found: std::collections::BTreeSet<&str> = raw.iter().map(|r| r.1.as_str()).collect();
+        if let Some(c) = cfg
+            .include_classes
+            .iter()
+            .find(|c| !found.contains(c.as_str()))
+        {
+            let have: Vec<&str> = found.into_iter().collect();
+            return Err(Error::Data(format!(
+                "data.include_classes: no file has the class {c:?}; the classes are {have:?}"
+            )));
+        }
+        raw.retain(|r| cfg.include_classes.contains(&r.1));
     }
     if raw.is_empty() {
         let place = match &cfg.manifest {
@@ -228,7 +357,7 @@ pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
             path: p.clone(),
             label: index[l.as_str()],
             group: g.clone(),
-            manifest_test: *t,
+            split: *t,
         })
         .collect();
     items.sort_by(|a, b| a.path.cmp(&b.path));
@@ -257,7 +386,7 @@ fn regex_of(src: &FieldSource) -> Result<Option<Regex>, Error> {
     }
 }
 
-fn field(src: &FieldSource, re: Option<&Regex>, path: &Path) -> Option<String> {
+fn field(src: &FieldSource, re: Option<&Regex>, path: &Path, rel: &str) -> Option<String> {
     match src {
         FieldSource::None | FieldSource::Manifest => None,
         FieldSource::Folder => path
@@ -265,8 +394,9 @@ fn field(src: &FieldSource, re: Option<&Regex>, path: &Path) -> Option<String> {
             .and_then(|p| p.file_name())
             .map(|n| n.to_string_lossy().into_owned()),
         FieldSource::Regex(_) => {
+            let re = re?;
             let name = path.file_name()?.to_string_lossy();
-            let caps = re?.captures(&name)?;
+            let caps = re.captures(&name).or_else(|| re.captures(rel))?;
             caps.get(1).map(|m| m.as_str().to_string())
         }
     }
@@ -274,7 +404,9 @@ fn field(src: &FieldSource, re: Option<&Regex>, path: &Path) -> Option<String> {
 
 fn label_miss(src: &FieldSource) -> String {
     match src {
-        FieldSource::Regex(re) => format!("file name does not match the label regex {re:?}"),
+        FieldSource::Regex(re) => {
+            format!("neither the file name nor its relative path matches the label regex {re:?}")
+        }
         _ => "no label".to_string(),
     }
 }
@@ -295,9 +427,45 @@ mod tests {
         let re = Regex::new(r"^(\d)_").unwrap();
         let src = FieldSource::Regex(r"^(\d)_".into());
         assert_eq!(
-            field(&src, Some(&re), Path::new("/a/7_x_1.wav")).as_deref(),
+            field(&src, Some(&re), Path::new("/a/7_x_1.wav"), "a/7_x_1.wav").as_deref(),
             Some("7")
         );
-        assert_eq!(field(&src, Some(&re), Path::new("/a/x_1.wav")), None);
+        assert_eq!(
+            field(&src, Some(&re), Path::new("/a/x_1.wav"), "a/x_1.wav"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_regex_the_file_name_misses_is_tried_on_the_relative_path() {
+        let re = Regex::new(r"^([^/]+)/").unwrap();
+        let src = FieldSource::Regex(r"^([^/]+)/".into());
+        let p = Path::new("/d/train/cat/1.wav");
+        assert_eq!(
+            field(&src, Some(&re), p, &relative(p, Path::new("/d"))).as_deref(),
+            Some("train")
+        );
+        // A regex that matches the file name keeps its old meaning.
+        let re = Regex::new(r"^(\d)_").unwrap();
+        let src = FieldSource::Regex(r"^(\d)_".into());
+        let p = Path::new("/d/1_a/7_x_1.wav");
+        assert_eq!(
+            field(&src, Some(&re), p, "1_a/7_x_1.wav").as_deref(),
+            Some("7")
+        );
+    }
+
+    #[test]
+    fn split_values_are_read_in_every_spelling() {
+        for (v, p) in [
+            ("train", Part::Train),
+            ("Validation", Part::Val),
+            ("val", Part::Val),
+            ("dev", Part::Val),
+            ("TEST", Part::Test),
+        ] {
+            assert_eq!(Part::parse(v), Some(p), "{v}");
+        }
+        assert_eq!(Part::parse("holdout"), None);
     }
 }
