@@ -13,6 +13,7 @@ use cochlea_model::{AugmentConfig, ClassWeights, Head, NetConfig, TrainConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+pub use crate::source::Layout;
 
 /// A whole run: data, split, features, normalization, model, training, report.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -78,58 +79,6 @@ pub enum CropMode {
     Center,
     /// The start of the clip.
     Start,
-}
-
-/// How a data set is laid out on disk: which files, labels, groups and
-/// predefined split the folder itself states.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Layout {
-    /// A recursive scan of `root` (or the `manifest` CSV); labels and groups
-    /// from `label` and `group`.
-    #[default]
-    Files,
-    /// Hugging Face `audiofolder`: `train/`, `validation/` (`val/`, `dev/`),
-    /// `test/` folders as the split, labels from `metadata.csv` /
-    /// `metadata.jsonl` (`file_name` and `label_column`) or else the parent
-    /// folder. Also a plain folder per label under `train/` and `test/`.
-    Audiofolder,
-    /// ESC-50: `meta/esc50.csv` (`filename`, `fold`, `category`), audio in
-    /// `audio/`; the fold is the group.
-    Esc50,
-    /// UrbanSound8K: `metadata/UrbanSound8K.csv` (`slice_file_name`, `fold`,
-    /// `class`), audio in `audio/fold<N>/`; the fold is the group.
-    Urbansound8k,
-    /// Speech Commands: a folder per label, `validation_list.txt` and
-    /// `testing_list.txt` as the split, the speaker of
-    /// `<speaker>_nohash_<n>` as the group, `_background_noise_` left out.
-    SpeechCommands,
-}
-
-impl Layout {
-    /// Whether the layout states a group for every file.
-    pub fn has_groups(self) -> bool {
-        matches!(
-            self,
-            Layout::Esc50 | Layout::Urbansound8k | Layout::SpeechCommands
-        )
-    }
-
-    /// Whether the layout states a train / validation / test split.
-    pub fn has_split(self) -> bool {
-        matches!(self, Layout::Audiofolder | Layout::SpeechCommands)
-    }
-
-    /// The TOML spelling.
-    pub fn name(self) -> &'static str {
-        match self {
-            Layout::Files => "files",
-            Layout::Audiofolder => "audiofolder",
-            Layout::Esc50 => "esc50",
-            Layout::Urbansound8k => "urbansound8k",
-            Layout::SpeechCommands => "speech-commands",
-        }
-    }
 }
 
 /// `[data]`: the audio files and their labels.

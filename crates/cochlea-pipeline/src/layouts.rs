@@ -6,9 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::config::{DataConfig, Layout};
-use crate::dataset::{Part, Row, find_audio, read_csv, relative};
+use crate::config::DataConfig;
 use crate::error::Error;
+use crate::source::{Layout, Part, Row, find_audio, read_csv, relative};
 
 /// The folder of background recordings in Speech Commands, never a class.
 pub const BACKGROUND_NOISE: &str = "_background_noise_";

@@ -32,6 +32,7 @@ pub mod results;
 #[cfg(feature = "torch")]
 pub mod run;
 pub mod rundir;
+pub mod source;
 pub mod spec;
 pub mod split;
 pub mod svg;
