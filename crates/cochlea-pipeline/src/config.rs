@@ -137,7 +137,7 @@ impl Default for DataConfig {
     fn default() -> Self {
         DataConfig {
             root: PathBuf::from("."),
-            extensions: ["wav", "flac", "mp3", "ogg", "oga"]
+            extensions: ["wav", "flac", "mp3", "ogg", "oga", "aiff", "aif"]
                 .map(String::from)
                 .to_vec(),
             label: FieldSource::Folder,

@@ -39,7 +39,7 @@ pub struct Survey {
     pub durations: Vec<f64>,
 }
 
-const EXTS: [&str; 5] = ["wav", "flac", "mp3", "ogg", "oga"];
+const EXTS: [&str; 7] = ["wav", "flac", "mp3", "ogg", "oga", "aiff", "aif"];
 
 fn classes_by(
     files: &[PathBuf],
