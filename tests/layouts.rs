@@ -455,3 +455,30 @@ fn init_detects_each_layout_and_its_config_runs() {
         ok(&pipeline(&["run", "-q", cfg.to_str().unwrap()], &cache));
     }
 }
+
+#[test]
+fn bad_data_keys_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    train_test(&tmp.path().join("data"));
+    write(tmp.path(), "m.csv", "path,label\n");
+    for (data, key) in [
+        (
+            "root = \"data\"\nlayout = \"audiofolder\"\nmanifest = \"m.csv\"",
+            "data.manifest",
+        ),
+        ("root = \"data\"\nexclude = [\"a/***\"]", "data.exclude"),
+        ("root = \"data\"\nlabel_column = \" \"", "data.label_column"),
+        (
+            "root = \"data\"\ninclude_classes = [\"\"]",
+            "data.include_classes",
+        ),
+        (
+            "root = \"data\"\nlayout = \"speech-commands\"",
+            "validation_list.txt",
+        ),
+        ("root = \"data\"\nlayout = \"wav-folders\"", "layout"),
+    ] {
+        let err = load(tmp.path(), data).unwrap_err();
+        assert!(err.contains(key), "{data}: {err}");
+    }
+}
