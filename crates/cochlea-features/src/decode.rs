@@ -1,5 +1,5 @@
 //! Decoding: any WAV (8-bit unsigned, 16/24/32-bit integer, 32/64-bit float,
-//! WAVE_FORMAT_EXTENSIBLE), FLAC, MP3 or Ogg Vorbis file to one mono `f32`
+//! WAVE_FORMAT_EXTENSIBLE), AIFF, FLAC, MP3 or Ogg Vorbis file to one mono `f32`
 //! clip at a requested sample rate, with a few facts about the source.
 //!
 //! symphonia demuxes and decodes; channels are averaged (`librosa.to_mono`);
@@ -214,6 +214,27 @@ fn decode_stream(
     })
 }
 
+/// The name of a codec this build cannot decode, for the error message.
+fn codec_name(id: symphonia::core::codecs::audio::AudioCodecId) -> Option<&'static str> {
+    use symphonia::core::codecs::audio::well_known as c;
+    let names = [
+        (c::CODEC_ID_OPUS, "Opus"),
+        (c::CODEC_ID_SPEEX, "Speex"),
+        (c::CODEC_ID_AAC, "AAC"),
+        (c::CODEC_ID_ALAC, "ALAC"),
+        (c::CODEC_ID_AC3, "AC-3"),
+        (c::CODEC_ID_EAC3, "E-AC-3"),
+        (c::CODEC_ID_WMA, "WMA"),
+        (c::CODEC_ID_MUSEPACK, "Musepack"),
+        (c::CODEC_ID_WAVPACK, "WavPack"),
+        (c::CODEC_ID_MONKEYS_AUDIO, "Monkey's Audio"),
+        (c::CODEC_ID_TTA, "TTA"),
+        (c::CODEC_ID_MP1, "MPEG Layer 1"),
+        (c::CODEC_ID_MP2, "MPEG Layer 2"),
+    ];
+    names.iter().find(|(k, _)| *k == id).map(|(_, n)| *n)
+}
+
 /// Map a symphonia error to ours, naming the file.
 fn symphonia_error(path: &Path, stage: &str, err: SymphoniaError) -> Error {
     let path = path.to_path_buf();
@@ -293,7 +314,7 @@ fn decode_mono(
         .map_err(|e| match e {
             SymphoniaError::Unsupported(_) => Error::Unsupported {
                 path: path.to_path_buf(),
-                reason: "not a recognised audio container (WAV, FLAC, MP3, Ogg)".into(),
+                reason: "not a recognised audio container (WAV, AIFF, FLAC, MP3, Ogg)".into(),
             },
             other => symphonia_error(path, "reading the header", other),
         })?;
@@ -306,7 +327,7 @@ fn decode_mono(
     let track_id = track.id;
     // WAV and FLAC headers state the exact length; MP3 and Ogg lengths are
     // estimates that gapless trimming may undercut.
-    let exact_length = matches!(format.format_info().short_name, "wave" | "flac");
+    let exact_length = matches!(format.format_info().short_name, "wave" | "aiff" | "flac");
     let declared_frames = track.num_frames;
     let params = track
         .codec_params
@@ -319,7 +340,16 @@ fn decode_mono(
         })?;
     let mut decoder = symphonia::default::get_codecs()
         .make_audio_decoder(&params, &AudioDecoderOptions::default())
-        .map_err(|e| symphonia_error(path, "opening the decoder", e))?;
+        .map_err(|e| match (e, codec_name(params.codec)) {
+            (SymphoniaError::Unsupported(_), Some(name)) => Error::Unsupported {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "the {name} codec is not supported (supported: PCM, FLAC, MP3, Vorbis); \
+                     convert the file, e.g. to FLAC or WAV"
+                ),
+            },
+            (e, _) => symphonia_error(path, "opening the decoder", e),
+        })?;
 
     // Reserve what the header declares, but no more than the file could
     // hold (a damaged header may claim billions of frames).

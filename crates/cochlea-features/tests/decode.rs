@@ -262,6 +262,28 @@ fn flac_ogg_and_mp3_fixtures_decode() {
     assert!((mp3.info.peak - 0.5).abs() < 0.1, "{}", mp3.info.peak);
 }
 
+#[test]
+fn aiff_decodes_like_the_same_tone_in_flac() {
+    let aiff = decode_file(&fixture("tone440_8k.aiff"), 8000).unwrap();
+    let flac = decode_file(&fixture("tone440_8k.flac"), 8000).unwrap();
+    assert_eq!(aiff.info.source_frames, 4000);
+    assert_eq!(aiff.info.source_sample_rate, 8000);
+    // sox dithers each file on its own: a few 16-bit steps apart.
+    assert_close(&aiff.samples, &flac.samples, 2e-4);
+    assert!((aiff.info.peak - 0.5).abs() < 1e-3, "{}", aiff.info.peak);
+}
+
+#[test]
+fn an_unsupported_codec_is_named() {
+    let err = decode_file(&fixture("silence_48k.opus"), 8000).unwrap_err();
+    let text = message(&err);
+    assert!(
+        text.contains("Opus") && text.contains("not supported"),
+        "{text}"
+    );
+    assert!(text.contains("silence_48k.opus"), "{text}");
+}
+
 fn message(err: &Error) -> String {
     err.to_string()
 }

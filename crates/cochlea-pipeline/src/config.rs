@@ -13,6 +13,7 @@ use cochlea_model::{AugmentConfig, ClassWeights, Head, NetConfig, TrainConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+pub use crate::source::Layout;
 
 /// A whole run: data, split, features, normalization, model, training, report.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -51,8 +52,10 @@ pub enum FieldSource {
     None,
     /// The name of the file's parent folder.
     Folder,
-    /// The first capture group of a regex matched against the file name
-    /// (not the whole path), e.g. `{ regex = '^(\d)_' }`.
+    /// The first capture group of a regex matched against the file name,
+    /// or, when it does not match there, against the path relative to
+    /// `data.root` (`/`-separated), e.g. `{ regex = '^(\d)_' }` or
+    /// `{ regex = '^([^/]+)/' }` (the top folder).
     Regex(String),
     /// The `label` (or `group`) column of the manifest CSV (`data.manifest`).
     Manifest,
@@ -93,9 +96,27 @@ pub struct DataConfig {
     /// Where the group (speaker, source recording) comes from; groups never
     /// straddle a split when the split strategy is group-aware.
     pub group: FieldSource,
-    /// CSV with columns `path,label[,group][,split]`; paths relative to the CSV.
-    /// When set, it lists the files instead of a folder scan.
+    /// How the data set is laid out: "files" (scan or manifest), or a
+    /// known layout that states labels, groups and split by itself.
+    pub layout: Layout,
+    /// CSV listing the files (columns named by the `*_column` keys); paths
+    /// relative to the CSV or absolute. When set, it lists the files
+    /// instead of a folder scan.
     pub manifest: Option<PathBuf>,
+    /// Manifest column holding the file path.
+    pub path_column: String,
+    /// Manifest column holding the label (`label = "manifest"`).
+    pub label_column: String,
+    /// Manifest column holding the group (`group = "manifest"`), optional.
+    pub group_column: String,
+    /// Manifest column holding the split (`train`, `validation`/`val`/`dev`,
+    /// `test`), optional.
+    pub split_column: String,
+    /// Globs (`*`, `**`, `?`) on the path relative to `root`; matching files
+    /// (or files under matching folders) are left out.
+    pub exclude: Vec<String>,
+    /// Only these classes are kept; empty = every class.
+    pub include_classes: Vec<String>,
     /// Every clip is resampled to this rate (Hz).
     pub sample_rate: u32,
     /// Frames fed to the model per clip; `0` picks the 95th percentile of the
@@ -107,16 +128,30 @@ pub struct DataConfig {
     pub crop: CropMode,
 }
 
+impl DataConfig {
+    /// Whether files get a group: from `group` or from the layout.
+    pub fn has_groups(&self) -> bool {
+        self.group != FieldSource::None || self.layout.has_groups()
+    }
+}
+
 impl Default for DataConfig {
     fn default() -> Self {
         DataConfig {
             root: PathBuf::from("."),
-            extensions: ["wav", "flac", "mp3", "ogg", "oga"]
+            extensions: ["wav", "flac", "mp3", "ogg", "oga", "aiff", "aif"]
                 .map(String::from)
                 .to_vec(),
             label: FieldSource::Folder,
             group: FieldSource::None,
+            layout: Layout::Files,
             manifest: None,
+            path_column: "path".into(),
+            label_column: "label".into(),
+            group_column: "group".into(),
+            split_column: "split".into(),
+            exclude: Vec::new(),
+            include_classes: Vec::new(),
             sample_rate: 8000,
             clip_frames: 0,
             pad: PadMode::Zero,
@@ -320,13 +355,35 @@ impl Config {
                 d.clip_frames
             ));
         }
+        if d.layout != Layout::Files && d.manifest.is_some() {
+            return Err(format!(
+                "data.manifest: the \"{}\" layout names its own files; remove data.manifest or set data.layout = \"files\"",
+                d.layout.name()
+            ));
+        }
+        for (key, col) in [
+            ("data.path_column", &d.path_column),
+            ("data.label_column", &d.label_column),
+            ("data.group_column", &d.group_column),
+            ("data.split_column", &d.split_column),
+        ] {
+            if col.trim().is_empty() {
+                return Err(format!("{key}: the column name is empty"));
+            }
+        }
+        for g in &d.exclude {
+            crate::glob::Glob::new(g).map_err(|e| format!("data.exclude: {e}"))?;
+        }
+        if let Some(c) = d.include_classes.iter().find(|c| c.is_empty()) {
+            return Err(format!("data.include_classes: {c:?} is not a class name"));
+        }
         if d.extensions.is_empty() {
             return Err("data.extensions: the list is empty; give e.g. [\"wav\"]".into());
         }
         for (key, src) in [("data.label", &d.label), ("data.group", &d.group)] {
             match src {
                 FieldSource::Regex(re) => check_regex(key, re, true)?,
-                FieldSource::Manifest if d.manifest.is_none() => {
+                FieldSource::Manifest if d.manifest.is_none() && d.layout == Layout::Files => {
                     return Err(format!("{key}: \"manifest\" needs data.manifest to be set"));
                 }
                 _ => {}
@@ -354,7 +411,7 @@ impl Config {
             }
             Strategy::Predefined => match &s.test {
                 Some(re) => check_regex("split.test", re, false)?,
-                None if d.manifest.is_some() => {}
+                None if d.manifest.is_some() || d.layout.has_split() => {}
                 None => {
                     return Err("split.test: the predefined strategy needs a regex for the test files (or a manifest with a split column)".into());
                 }
@@ -379,7 +436,7 @@ impl Config {
             s.strategy,
             Strategy::Group | Strategy::GroupKfold | Strategy::LeaveOneGroupOut
         );
-        if group_aware && d.group == FieldSource::None {
+        if group_aware && !d.has_groups() {
             return Err(format!(
                 "data.group: split.strategy = \"{}\" needs a group source (\"folder\", {{ regex = '...' }} or \"manifest\")",
                 strategy_name(s.strategy)

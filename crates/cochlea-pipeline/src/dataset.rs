@@ -1,16 +1,20 @@
 //! Dataset discovery: which files, which label, which group.
 //!
 //! Files come from a recursive scan of `data.root` (by extension) or from a
-//! manifest CSV. Labels and groups come from the parent folder, a regex on
-//! the file name, or the manifest. Nothing is decoded here.
+//! manifest CSV, or a known layout (`layouts`). Labels and groups come from
+//! the parent folder, a regex on the file name (else on the path relative
+//! to the root), the manifest or the layout. Nothing is decoded here.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use regex::Regex;
 
-use crate::config::{DataConfig, FieldSource};
+use crate::config::{DataConfig, FieldSource, Layout};
 use crate::error::Error;
+use crate::glob::Glob;
+use crate::source::NOT_UTF8;
+pub use crate::source::{Found, Part, Row, find_audio, read_csv, relative};
 
 /// One audio file of the dataset.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,8 +25,8 @@ pub struct Item {
     pub label: usize,
     /// Group (speaker, source recording); empty when groups are not used.
     pub group: String,
-    /// `Some(true)` when a manifest's `split` column says "test".
-    pub manifest_test: Option<bool>,
+    /// The predefined split the manifest or layout states, if any.
+    pub split: Option<Part>,
 }
 
 /// Files with labels, before any decoding.
@@ -36,150 +40,83 @@ pub struct Dataset {
     pub skipped: Vec<(PathBuf, String)>,
 }
 
-/// Files found, and paths that could not be read with the reason.
-pub type Found = (Vec<PathBuf>, Vec<(PathBuf, String)>);
-
-/// Why a file whose path is not UTF-8 stays out of a dataset: a run records
-/// every path in JSON (metrics, predictions, resume state), which is text.
-const NOT_UTF8: &str =
-    "the path is not valid UTF-8 and run reports record paths as text; rename the file";
-
-/// Lists audio files under `root` recursively, sorted, following no symlink
-/// loops (each directory is visited once by its canonical path).
-pub fn find_audio(root: &Path, extensions: &[String]) -> Result<Found, Error> {
-    let mut files = Vec::new();
-    let mut problems = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut stack = vec![root.to_path_buf()];
-    let meta = std::fs::metadata(root).map_err(|e| Error::io(root, e))?;
-    if meta.is_file() {
-        return Ok((vec![root.to_path_buf()], problems));
+/// The rows of `cfg`'s source: its layout, its manifest or a folder scan.
+fn rows_of(cfg: &DataConfig, skipped: &mut Vec<(PathBuf, String)>) -> Result<Vec<Row>, Error> {
+    if cfg.layout != Layout::Files {
+        return crate::layouts::rows(cfg, skipped);
     }
-    while let Some(dir) = stack.pop() {
-        match dir.canonicalize() {
-            Ok(c) => {
-                if !seen.insert(c) {
-                    continue;
-                }
-            }
-            Err(e) => {
-                problems.push((dir.clone(), format!("cannot resolve folder: {e}")));
-                continue;
-            }
-        }
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) => {
-                problems.push((dir.clone(), format!("cannot read folder: {e}")));
-                continue;
-            }
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            match std::fs::metadata(&path) {
-                Ok(m) if m.is_dir() => stack.push(path),
-                Ok(m) if m.is_file() => {
-                    if has_extension(&path, extensions) {
-                        files.push(path);
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    if has_extension(&path, extensions) {
-                        problems.push((path, format!("cannot read: {e}")));
-                    }
-                }
-            }
-        }
+    if let Some(manifest) = &cfg.manifest {
+        let cols = [
+            cfg.path_column.as_str(),
+            &cfg.label_column,
+            &cfg.group_column,
+            &cfg.split_column,
+        ];
+        let required = [
+            true,
+            cfg.label == FieldSource::Manifest,
+            cfg.group == FieldSource::Manifest,
+            false,
+        ];
+        let base = manifest.parent().unwrap_or(Path::new("."));
+        return read_csv(manifest, cols, required, base);
     }
-    files.sort();
-    Ok((files, problems))
-}
-
-fn has_extension(path: &Path, extensions: &[String]) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| extensions.iter().any(|x| x.eq_ignore_ascii_case(e)))
-}
-
-/// A row of the manifest.
-struct ManifestRow {
-    path: PathBuf,
-    label: String,
-    group: String,
-    split: Option<String>,
-}
-
-fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, Error> {
-    let bad = |msg: String| Error::Data(format!("manifest {}: {msg}", path.display()));
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| bad(e.to_string()))?;
-    let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
-    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let path_col = col("path").ok_or_else(|| bad("no `path` column".into()))?;
-    let label_col = col("label").ok_or_else(|| bad("no `label` column".into()))?;
-    let group_col = col("group");
-    let split_col = col("split");
-    let base = path.parent().unwrap_or(Path::new("."));
-    let mut rows = Vec::new();
-    for (i, rec) in reader.records().enumerate() {
-        let rec = rec.map_err(|e| bad(format!("row {}: {e}", i + 2)))?;
-        let get = |c: usize| rec.get(c).unwrap_or("").to_string();
-        let p = PathBuf::from(get(path_col));
-        rows.push(ManifestRow {
-            path: if p.is_absolute() { p } else { base.join(p) },
-            label: get(label_col),
-            group: group_col.map(get).unwrap_or_default(),
-            split: split_col.map(get).filter(|s| !s.is_empty()),
-        });
-    }
-    Ok(rows)
+    let (files, problems) = find_audio(&cfg.root, &cfg.extensions)?;
+    skipped.extend(problems);
+    Ok(files
+        .into_iter()
+        .map(|path| Row {
+            path,
+            ..Row::default()
+        })
+        .collect())
 }
 
 /// Reads the files and their labels and groups as configured.
 pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
-    let mut raw: Vec<(PathBuf, String, String, Option<bool>)> = Vec::new();
+    let mut raw: Vec<(PathBuf, String, String, Option<Part>)> = Vec::new();
     let mut skipped = Vec::new();
-    // Audio files the folder scan found, labelled or not.
-    let mut scanned = 0;
     let label_re = regex_of(&cfg.label)?;
     let group_re = regex_of(&cfg.group)?;
-    if let Some(manifest) = &cfg.manifest {
-        for row in read_manifest(manifest)? {
-            if row.path.to_str().is_none() {
-                skipped.push((row.path, NOT_UTF8.to_string()));
-                continue;
-            }
-            let label = match &cfg.label {
-                FieldSource::Manifest => Some(row.label.clone()),
-                src => field(src, label_re.as_ref(), &row.path),
-            };
-            let group = match &cfg.group {
-                FieldSource::Manifest => Some(row.group.clone()),
-                src => field(src, group_re.as_ref(), &row.path),
-            };
-            let test = row.split.as_deref().map(|s| s.eq_ignore_ascii_case("test"));
-            match label.filter(|l| !l.is_empty()) {
-                Some(l) => raw.push((row.path, l, group.unwrap_or_default(), test)),
-                None => skipped.push((row.path, "no label in the manifest".to_string())),
-            }
+    let excludes = cfg
+        .exclude
+        .iter()
+        .map(|g| Glob::new(g).map_err(|e| Error::Data(format!("data.exclude: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rows = rows_of(cfg, &mut skipped)?;
+    let from_source = cfg.layout != Layout::Files;
+    // Audio files listed, labelled or not.
+    let mut listed = 0;
+    for row in rows {
+        if row.path.to_str().is_none() {
+            skipped.push((row.path, NOT_UTF8.to_string()));
+            continue;
         }
-    } else {
-        let (files, problems) = find_audio(&cfg.root, &cfg.extensions)?;
-        skipped.extend(problems);
-        scanned = files.len();
-        for path in files {
-            if path.to_str().is_none() {
-                skipped.push((path, NOT_UTF8.to_string()));
-                continue;
-            }
-            let label = field(&cfg.label, label_re.as_ref(), &path);
-            let group = field(&cfg.group, group_re.as_ref(), &path);
-            match label {
-                Some(l) if !l.is_empty() => raw.push((path, l, group.unwrap_or_default(), None)),
-                _ => skipped.push((path, label_miss(&cfg.label))),
+        let rel = relative(&row.path, &cfg.root);
+        if excludes.iter().any(|g| g.matches(&rel)) {
+            continue;
+        }
+        listed += 1;
+        let label = match &cfg.label {
+            FieldSource::Regex(_) => field(&cfg.label, label_re.as_ref(), &row.path, &rel),
+            FieldSource::Manifest => row.label.clone(),
+            _ if from_source && row.label.is_some() => row.label.clone(),
+            src => field(src, None, &row.path, &rel),
+        };
+        let group = match &cfg.group {
+            FieldSource::Regex(_) => field(&cfg.group, group_re.as_ref(), &row.path, &rel),
+            FieldSource::Manifest => row.group.clone(),
+            _ if from_source && row.group.is_some() => row.group.clone(),
+            src => field(src, None, &row.path, &rel),
+        };
+        match label.filter(|l| !l.is_empty()) {
+            Some(l) => raw.push((row.path, l, group.unwrap_or_default(), row.split)),
+            None => {
+                let why = match (&cfg.label, &cfg.manifest) {
+                    (FieldSource::Manifest, Some(_)) => "no label in the manifest".to_string(),
+                    (src, _) => label_miss(src),
+                };
+                skipped.push((row.path, why));
             }
         }
     }
@@ -190,7 +127,7 @@ pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
         }
     }
     if raw.is_empty()
-        && scanned > 0
+        && listed > 0
         && let FieldSource::Regex(re) = &cfg.label
     {
         let example = skipped
@@ -199,10 +136,24 @@ pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         return Err(Error::Data(format!(
-            "data.label: regex {re:?} matches none of the {scanned} file names in {} \
+            "data.label: regex {re:?} matches none of the {listed} file names in {} \
              (such as {example:?}); its first capture group must be the label",
             cfg.root.display()
         )));
+    }
+    if !cfg.include_classes.is_empty() {
+        let found: std::collections::BTreeSet<&str> = raw.iter().map(|r| r.1.as_str()).collect();
+        if let Some(c) = cfg
+            .include_classes
+            .iter()
+            .find(|c| !found.contains(c.as_str()))
+        {
+            let have: Vec<&str> = found.into_iter().collect();
+            return Err(Error::Data(format!(
+                "data.include_classes: no file has the class {c:?}; the classes are {have:?}"
+            )));
+        }
+        raw.retain(|r| cfg.include_classes.contains(&r.1));
     }
     if raw.is_empty() {
         let place = match &cfg.manifest {
@@ -228,7 +179,7 @@ pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
             path: p.clone(),
             label: index[l.as_str()],
             group: g.clone(),
-            manifest_test: *t,
+            split: *t,
         })
         .collect();
     items.sort_by(|a, b| a.path.cmp(&b.path));
@@ -257,7 +208,7 @@ fn regex_of(src: &FieldSource) -> Result<Option<Regex>, Error> {
     }
 }
 
-fn field(src: &FieldSource, re: Option<&Regex>, path: &Path) -> Option<String> {
+fn field(src: &FieldSource, re: Option<&Regex>, path: &Path, rel: &str) -> Option<String> {
     match src {
         FieldSource::None | FieldSource::Manifest => None,
         FieldSource::Folder => path
@@ -265,8 +216,9 @@ fn field(src: &FieldSource, re: Option<&Regex>, path: &Path) -> Option<String> {
             .and_then(|p| p.file_name())
             .map(|n| n.to_string_lossy().into_owned()),
         FieldSource::Regex(_) => {
+            let re = re?;
             let name = path.file_name()?.to_string_lossy();
-            let caps = re?.captures(&name)?;
+            let caps = re.captures(&name).or_else(|| re.captures(rel))?;
             caps.get(1).map(|m| m.as_str().to_string())
         }
     }
@@ -274,7 +226,9 @@ fn field(src: &FieldSource, re: Option<&Regex>, path: &Path) -> Option<String> {
 
 fn label_miss(src: &FieldSource) -> String {
     match src {
-        FieldSource::Regex(re) => format!("file name does not match the label regex {re:?}"),
+        FieldSource::Regex(re) => {
+            format!("neither the file name nor its relative path matches the label regex {re:?}")
+        }
         _ => "no label".to_string(),
     }
 }
@@ -295,9 +249,45 @@ mod tests {
         let re = Regex::new(r"^(\d)_").unwrap();
         let src = FieldSource::Regex(r"^(\d)_".into());
         assert_eq!(
-            field(&src, Some(&re), Path::new("/a/7_x_1.wav")).as_deref(),
+            field(&src, Some(&re), Path::new("/a/7_x_1.wav"), "a/7_x_1.wav").as_deref(),
             Some("7")
         );
-        assert_eq!(field(&src, Some(&re), Path::new("/a/x_1.wav")), None);
+        assert_eq!(
+            field(&src, Some(&re), Path::new("/a/x_1.wav"), "a/x_1.wav"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_regex_the_file_name_misses_is_tried_on_the_relative_path() {
+        let re = Regex::new(r"^([^/]+)/").unwrap();
+        let src = FieldSource::Regex(r"^([^/]+)/".into());
+        let p = Path::new("/d/train/cat/1.wav");
+        assert_eq!(
+            field(&src, Some(&re), p, &relative(p, Path::new("/d"))).as_deref(),
+            Some("train")
+        );
+        // A regex that matches the file name keeps its old meaning.
+        let re = Regex::new(r"^(\d)_").unwrap();
+        let src = FieldSource::Regex(r"^(\d)_".into());
+        let p = Path::new("/d/1_a/7_x_1.wav");
+        assert_eq!(
+            field(&src, Some(&re), p, "1_a/7_x_1.wav").as_deref(),
+            Some("7")
+        );
+    }
+
+    #[test]
+    fn split_values_are_read_in_every_spelling() {
+        for (v, p) in [
+            ("train", Part::Train),
+            ("Validation", Part::Val),
+            ("val", Part::Val),
+            ("dev", Part::Val),
+            ("TEST", Part::Test),
+        ] {
+            assert_eq!(Part::parse(v), Some(p), "{v}");
+        }
+        assert_eq!(Part::parse("holdout"), None);
     }
 }

@@ -1,4 +1,9 @@
 //! `pipeline init DIR`: look at a folder of audio and write a starter config.
+//!
+//! A known layout (`layouts::detect`: ESC-50, UrbanSound8K, Speech
+//! Commands, `audiofolder` or `train/` and `test/` folders) is read as the
+//! run will read it; otherwise the labels and groups are guessed from the
+//! folders and file names.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -8,12 +13,18 @@ use cochlea_features::decode;
 use rayon::prelude::*;
 use regex::Regex;
 
-use crate::dataset::{find_audio, sort_class_names};
+use crate::config::{DataConfig, Layout};
+use crate::dataset::{Part, discover, find_audio, sort_class_names};
 use crate::error::Error;
+use crate::layouts;
 
 /// What `init` found in the folder.
 #[derive(Clone, Debug)]
 pub struct Survey {
+    /// The known layout of the folder, if it has one.
+    pub layout: Option<Layout>,
+    /// Whether the layout marks test files (so the split can be `predefined`).
+    pub stated_test: bool,
     /// Audio files found.
     pub files: usize,
     /// Label source as TOML text.
@@ -34,7 +45,7 @@ pub struct Survey {
 /// a large share of the training data.
 const FEW_GROUPS: usize = 12;
 
-const EXTS: [&str; 5] = ["wav", "flac", "mp3", "ogg", "oga"];
+const EXTS: [&str; 7] = ["wav", "flac", "mp3", "ogg", "oga", "aiff", "aif"];
 
 fn classes_by(
     files: &[PathBuf],
@@ -51,9 +62,13 @@ fn plausible(m: &BTreeMap<String, usize>, n: usize) -> bool {
     (2..=n / 2).contains(&m.len()) && m.values().all(|&c| c >= 2)
 }
 
-/// Surveys `dir`: label scheme, groups, rates and durations (decodes up to 400 files).
+/// Surveys `dir`: layout or label scheme, groups, rates and durations
+/// (decodes up to 400 files).
 pub fn survey(dir: &Path) -> Result<Survey, Error> {
     let exts: Vec<String> = EXTS.map(String::from).to_vec();
+    if let Some(layout) = layouts::detect(dir) {
+        return survey_layout(dir, layout, exts);
+    }
     let (files, _) = find_audio(dir, &exts)?;
     if files.is_empty() {
         return Err(Error::Data(format!(
@@ -96,6 +111,56 @@ pub fn survey(dir: &Path) -> Result<Survey, Error> {
         .filter(|g| g.len() >= 2 && g.len() < n / 2);
     let n_groups = groups.as_ref().map_or(0, BTreeMap::len);
     let group = groups.map(|_| "{ regex = '^[^_\\-. ]+[_\\-]([^_\\-. ]+)[_\\-]' }".to_string());
+    let (sample_rates, durations) = rates_and_durations(&files);
+    Ok(Survey {
+        layout: None,
+        stated_test: false,
+        files: n,
+        label,
+        group,
+        n_groups,
+        classes,
+        sample_rates,
+        durations,
+    })
+}
+
+/// A folder of a known layout, read as `pipeline run` will read it.
+fn survey_layout(dir: &Path, layout: Layout, extensions: Vec<String>) -> Result<Survey, Error> {
+    let cfg = DataConfig {
+        root: dir.canonicalize().map_err(|e| Error::io(dir, e))?,
+        layout,
+        extensions,
+        ..DataConfig::default()
+    };
+    let ds = discover(&cfg)?;
+    let mut classes = BTreeMap::new();
+    for item in &ds.items {
+        *classes.entry(ds.classes[item.label].clone()).or_insert(0) += 1;
+    }
+    let files: Vec<PathBuf> = ds.items.iter().map(|i| i.path.clone()).collect();
+    let (sample_rates, durations) = rates_and_durations(&files);
+    Ok(Survey {
+        layout: Some(layout),
+        stated_test: ds.items.iter().any(|i| i.split == Some(Part::Test)),
+        files: files.len(),
+        label: "\"folder\"".into(),
+        group: None,
+        n_groups: ds
+            .items
+            .iter()
+            .map(|i| i.group.as_str())
+            .filter(|g| !g.is_empty())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        classes,
+        sample_rates,
+        durations,
+    })
+}
+
+/// Source sample rates and sorted durations of up to 400 of `files`.
+fn rates_and_durations(files: &[PathBuf]) -> (BTreeMap<u32, usize>, Vec<f64>) {
     let step = (files.len() / 400).max(1);
     let sample: Vec<&PathBuf> = files.iter().step_by(step).collect();
     let infos: Vec<(u32, f64)> = sample
@@ -116,15 +181,7 @@ pub fn survey(dir: &Path) -> Result<Survey, Error> {
         durations.push(d);
     }
     durations.sort_by(f64::total_cmp);
-    Ok(Survey {
-        files: n,
-        label,
-        group,
-        n_groups,
-        classes,
-        sample_rates,
-        durations,
-    })
+    (sample_rates, durations)
 }
 
 /// The starter config text for a survey of `dir`.
@@ -155,10 +212,11 @@ pub fn starter_config(dir: &Path, s: &Survey, config_dir: &Path) -> String {
     let root = pathdiff(dir, config_dir);
     let mut classes: Vec<String> = s.classes.keys().cloned().collect();
     sort_class_names(&mut classes);
-    let strategy = if s.group.is_some() {
-        "group"
-    } else {
-        "stratified"
+    let strategy = match s.layout {
+        Some(_) if s.stated_test => "predefined",
+        Some(l) if l.has_groups() => "leave-one-group-out",
+        _ if s.group.is_some() => "group",
+        _ => "stratified",
     };
     let mut t = String::new();
     let _ = writeln!(
@@ -190,12 +248,19 @@ pub fn starter_config(dir: &Path, s: &Survey, config_dir: &Path) -> String {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "audio".into())
     );
-    let _ = writeln!(
-        t,
-        "[data]\nroot = {:?}\nlabel = {}",
-        root.to_string_lossy(),
-        s.label
-    );
+    let _ = writeln!(t, "[data]\nroot = {:?}", root.to_string_lossy());
+    match s.layout {
+        Some(l) => {
+            let _ = writeln!(
+                t,
+                "# Labels, groups and split as the data set states them (docs/config.md, Layouts).\nlayout = \"{}\"",
+                l.name()
+            );
+        }
+        None => {
+            let _ = writeln!(t, "label = {}", s.label);
+        }
+    }
     if let Some(g) = &s.group {
         let _ = writeln!(
             t,
@@ -206,11 +271,18 @@ pub fn starter_config(dir: &Path, s: &Survey, config_dir: &Path) -> String {
         t,
         "sample_rate = {sr}\n# 95th percentile of durations at hop {hop}.\nclip_frames = {frames}\n"
     );
+    if strategy == "leave-one-group-out" {
+        let _ = writeln!(
+            t,
+            "# The data set's official folds: each is the test set once."
+        );
+    }
     // With few groups a validation set costs a whole group of training
     // data, which on FSDD (six speakers) cost more than early stopping
     // gained: train every training file for fixed epochs under a cosine
     // schedule instead (docs/benchmarks.md, "FSDD accuracy").
-    let few_groups = s.group.is_some() && s.n_groups <= FEW_GROUPS;
+    let grouped = s.group.is_some() || s.layout.is_some_and(|l| l.has_groups());
+    let few_groups = grouped && s.n_groups <= FEW_GROUPS;
     let val_fraction = if few_groups { 0.0 } else { 0.1 };
     if few_groups {
         let _ = writeln!(
@@ -265,13 +337,14 @@ fn pathdiff(path: &Path, base: &Path) -> PathBuf {
         out
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn survey(n_groups: usize) -> Survey {
         Survey {
+            layout: None,
+            stated_test: false,
             files: 600,
             label: "\"folder\"".into(),
             group: Some("{ regex = '^[^_]+_([^_]+)_' }".into()),

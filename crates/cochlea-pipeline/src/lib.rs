@@ -24,7 +24,9 @@ pub mod extract;
 #[cfg(feature = "torch")]
 pub mod final_model;
 pub mod finding;
+pub mod glob;
 pub mod init;
+pub mod layouts;
 pub mod metrics;
 pub mod normalize;
 pub mod prepare;
@@ -34,6 +36,7 @@ pub mod results;
 #[cfg(feature = "torch")]
 pub mod run;
 pub mod rundir;
+pub mod source;
 pub mod spec;
 pub mod split;
 pub mod svg;

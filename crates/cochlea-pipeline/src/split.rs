@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use regex::Regex;
 
 use crate::config::{SplitConfig, Strategy};
-use crate::dataset::Item;
+use crate::dataset::{Item, Part};
 use crate::error::Error;
 
 /// Indices into the dataset's items for one train/val/test division.
@@ -67,7 +67,18 @@ pub fn make_folds(cfg: &SplitConfig, items: &[Item]) -> Result<Vec<Fold>, Error>
                 "fold {name}: no files are left for training"
             )));
         }
-        let mut val = if cfg.val_fraction <= 0.0 {
+        let stated: Vec<usize> = if cfg.strategy == Strategy::Predefined {
+            rest.iter()
+                .copied()
+                .filter(|&i| items[i].split == Some(Part::Val))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut val = if !stated.is_empty() {
+            // The predefined validation files, whatever val_fraction says.
+            stated
+        } else if cfg.val_fraction <= 0.0 {
             Vec::new()
         } else if grouped {
             group_pick(&rest, items, cfg.val_fraction, &mut rng)
@@ -165,11 +176,11 @@ fn predefined(cfg: &SplitConfig, items: &[Item]) -> Result<Vec<usize>, Error> {
         return Ok(test);
     }
     let test: Vec<usize> = (0..items.len())
-        .filter(|&i| items[i].manifest_test == Some(true))
+        .filter(|&i| items[i].split == Some(Part::Test))
         .collect();
     if test.is_empty() {
         return Err(Error::Split(
-            "the manifest's split column marks no file as \"test\"".into(),
+            "the manifest's split column (or the layout) marks no file as \"test\"".into(),
         ));
     }
     Ok(test)
@@ -256,7 +267,7 @@ mod tests {
                         path: PathBuf::from(format!("{c}_g{g}_{t}.wav")),
                         label: c,
                         group: format!("g{g}"),
-                        manifest_test: None,
+                        split: None,
                     });
                 }
             }
@@ -294,6 +305,27 @@ mod tests {
                 assert_eq!(f.train.len() + f.val.len() + f.test.len(), it.len());
             }
         }
+    }
+
+    #[test]
+    fn predefined_split_keeps_stated_validation_files() {
+        let mut it = items(2, 1, 10);
+        for (i, item) in it.iter_mut().enumerate() {
+            item.split = Some(match i % 5 {
+                0 => Part::Test,
+                1 => Part::Val,
+                _ => Part::Train,
+            });
+        }
+        let cfg = SplitConfig {
+            strategy: Strategy::Predefined,
+            ..SplitConfig::default()
+        };
+        let f = &make_folds(&cfg, &it).unwrap()[0];
+        assert!(f.test.iter().all(|&i| it[i].split == Some(Part::Test)));
+        assert!(f.val.iter().all(|&i| it[i].split == Some(Part::Val)));
+        assert!(f.train.iter().all(|&i| it[i].split == Some(Part::Train)));
+        assert_eq!((f.test.len(), f.val.len(), f.train.len()), (4, 4, 12));
     }
 
     #[test]

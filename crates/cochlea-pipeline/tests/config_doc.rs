@@ -26,7 +26,7 @@ use cochlea_model::{
     PoolKind, Scheduler,
 };
 use cochlea_pipeline::Config;
-use cochlea_pipeline::config::{CropMode, FieldSource, NormMethod, PadMode, Strategy};
+use cochlea_pipeline::config::{CropMode, FieldSource, Layout, NormMethod, PadMode, Strategy};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -366,6 +366,10 @@ fn enum_keys() -> Vec<(&'static str, Vec<String>)> {
         ("data.label", sources.clone()),
         ("data.group", sources),
         ("data.pad", variants!(PadMode: Zero, Repeat)),
+        (
+            "data.layout",
+            variants!(Layout: Files, Audiofolder, Esc50, Urbansound8k, SpeechCommands),
+        ),
         ("data.crop", variants!(CropMode: Center, Start)),
         (
             "split.strategy",

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use cochlea_model::ClassWeights;
 
 use super::{Check, Finding, leakage, pct};
-use crate::config::{Config, FieldSource};
+use crate::config::Config;
 use crate::metrics::wilson;
 use crate::prepare::Prepared;
 use crate::split::Fold;
@@ -311,7 +311,7 @@ fn label_source(cfg: &Config, p: &Prepared) -> Finding {
             ),
         );
     }
-    if cfg.data.group != FieldSource::None {
+    if cfg.data.has_groups() {
         // Labels identical to groups: the regex picks the speaker, not the class.
         let mut pairs: BTreeMap<&str, HashSet<usize>> = BTreeMap::new();
         for it in &p.items {

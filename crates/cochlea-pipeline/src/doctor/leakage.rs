@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{Check, Finding};
-use crate::config::{Config, FieldSource, Strategy};
+use crate::config::{Config, Strategy};
 use crate::prepare::{Prepared, paths_hash};
 use crate::split::Fold;
 
@@ -78,7 +78,7 @@ fn duplicate_audio(p: &Prepared, f: &Fold) -> (Finding, usize) {
 
 /// Groups on both sides of a split that is not group-aware.
 fn group_leak(cfg: &Config, p: &Prepared, f: &Fold) -> Option<Finding> {
-    if cfg.data.group == FieldSource::None {
+    if !cfg.data.has_groups() {
         return None;
     }
     let g = |idx: &[usize]| -> HashSet<&str> {
