@@ -1,4 +1,4 @@
-//! The `pipeline` binary: `run`, `classify`, `features`, `doctor`, `init`.
+//! The `pipeline` binary: `run`, `classify`, `export`, `features`, `doctor`, `init`, `tune`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
