@@ -12,24 +12,13 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+
+mod util;
+use util::{ok, pipeline, project};
 
 /// Largest probability difference between Python and `classify`.
 const PARITY: f64 = 1e-4;
-
-fn project() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn pipeline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pipeline"))
-        .args(args)
-        .output()
-        .expect("pipeline starts")
-}
 
 /// The environment of `script` (`bench/ref-venv.sh` or
 /// `bench/onnx-venv.sh`), created when missing; its Python.
@@ -40,16 +29,6 @@ fn venv_python(script: &str) -> PathBuf {
     ok(&out);
     let venv = String::from_utf8(out.stdout).unwrap();
     PathBuf::from(venv.trim()).join("bin/python")
-}
-
-fn ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// The Python with librosa and torch (and, for ONNX, onnx and onnxruntime).

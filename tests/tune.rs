@@ -4,34 +4,13 @@
 //! jobs), and a search interrupted by Ctrl-C resumes to the same winner.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use cochlea_pipeline::Config;
 use cochlea_pipeline::tune::data::Pool;
 
-fn project() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn pipeline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pipeline"))
-        .args(args)
-        .output()
-        .expect("pipeline starts")
-}
-
-fn ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+mod util;
+use util::{ok, pipeline, project};
 
 /// A demo config in `dir`: `split` and `tune` are TOML lines.
 fn config(dir: &Path, root: &Path, split: &str, epochs: usize, tune: &str) -> PathBuf {
