@@ -13,7 +13,7 @@ use cochlea_features::decode;
 use rayon::prelude::*;
 use regex::Regex;
 
-use crate::config::{DataConfig, Layout};
+use crate::config::{AUDIO_EXTENSIONS, DataConfig, Layout, default_extensions};
 use crate::dataset::{Part, discover, find_audio, sort_class_names};
 use crate::error::Error;
 use crate::layouts;
@@ -45,8 +45,6 @@ pub struct Survey {
 /// a large share of the training data.
 const FEW_GROUPS: usize = 12;
 
-const EXTS: [&str; 7] = ["wav", "flac", "mp3", "ogg", "oga", "aiff", "aif"];
-
 fn classes_by(
     files: &[PathBuf],
     f: impl Fn(&Path) -> Option<String>,
@@ -65,7 +63,7 @@ fn plausible(m: &BTreeMap<String, usize>, n: usize) -> bool {
 /// Surveys `dir`: layout or label scheme, groups, rates and durations
 /// (decodes up to 400 files).
 pub fn survey(dir: &Path) -> Result<Survey, Error> {
-    let exts: Vec<String> = EXTS.map(String::from).to_vec();
+    let exts: Vec<String> = default_extensions();
     if let Some(layout) = layouts::detect(dir) {
         return survey_layout(dir, layout, exts);
     }
@@ -73,7 +71,7 @@ pub fn survey(dir: &Path) -> Result<Survey, Error> {
     if files.is_empty() {
         return Err(Error::Data(format!(
             "no audio files ({}) under {}",
-            EXTS.join(", "),
+            AUDIO_EXTENSIONS.join(", "),
             dir.display()
         )));
     }

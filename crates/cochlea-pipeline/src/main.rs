@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::{ArgAction, Parser, Subcommand};
 use cochlea_features::Extractor;
 use cochlea_pipeline::classify::{self, ClassifyOptions, DeviceArg, Format};
+use cochlea_pipeline::config::default_extensions;
 use cochlea_pipeline::export::{self, ExportFormat};
 use cochlea_pipeline::run::{self, RunOptions};
 use cochlea_pipeline::rundir::{self, RunDir};
@@ -303,9 +304,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             device,
         } => {
             let m = bundle::load_on(&model, device.resolve()?)?;
-            let exts: Vec<String> = ["wav", "flac", "mp3", "ogg", "oga"]
-                .map(String::from)
-                .to_vec();
+            let exts = default_extensions();
             let (files, problems) = dump::gather(&paths, &exts);
             for (p, why) in &problems {
                 eprintln!("error: {}: {why}", p.display());
@@ -360,9 +359,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 }
                 (None, Some(mdir)) => {
                     let m = bundle::load(mdir)?;
-                    let exts = ["wav", "flac", "mp3", "ogg", "oga"]
-                        .map(String::from)
-                        .to_vec();
+                    let exts = default_extensions();
                     (m.extractor, Some(m.input), exts)
                 }
                 (None, None) => bail!("give --config or --model"),
