@@ -344,7 +344,7 @@ fn decode_mono(
             (SymphoniaError::Unsupported(_), Some(name)) => Error::Unsupported {
                 path: path.to_path_buf(),
                 reason: format!(
-                    "the {name} codec is not supported (supported: PCM, FLAC, MP3, Vorbis); \
+                    "the {name} codec is not supported (supported: PCM, FLAC, MP3, Vorbis, AAC); \
                      convert the file, e.g. to FLAC or WAV"
                 ),
             },

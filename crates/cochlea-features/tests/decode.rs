@@ -274,6 +274,18 @@ fn aiff_decodes_like_the_same_tone_in_flac() {
 }
 
 #[test]
+fn aac_in_m4a_decodes_to_the_tone() {
+    let m4a = decode_file(&fixture("tone440_16k.m4a"), 8000).unwrap();
+    assert_eq!((m4a.info.channels, m4a.info.source_sample_rate), (1, 16000));
+    // AAC frames are 1024 samples; the encoder's priming and padding may or
+    // may not be trimmed by the container's edit list: within two frames.
+    let frames = m4a.info.source_frames as i64;
+    assert!((frames - 8000).abs() <= 2048, "{frames} frames");
+    assert_eq!(dominant_hz(&m4a.samples, 8000), 440.0);
+    assert!((m4a.info.peak - 0.5).abs() < 0.1, "{}", m4a.info.peak);
+}
+
+#[test]
 fn an_unsupported_codec_is_named() {
     let err = decode_file(&fixture("silence_48k.opus"), 8000).unwrap_err();
     let text = message(&err);

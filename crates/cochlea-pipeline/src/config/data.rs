@@ -102,7 +102,9 @@ impl DataConfig {
 /// The file extensions read when a config does not say (`data.extensions`),
 /// and by `classify`, `features --model` and `init`: every container the
 /// decoder opens.
-pub const AUDIO_EXTENSIONS: [&str; 7] = ["wav", "flac", "mp3", "ogg", "oga", "aiff", "aif"];
+pub const AUDIO_EXTENSIONS: [&str; 9] = [
+    "wav", "flac", "mp3", "ogg", "oga", "aiff", "aif", "m4a", "mp4",
+];
 
 /// [`AUDIO_EXTENSIONS`] as owned strings.
 pub fn default_extensions() -> Vec<String> {
