@@ -426,6 +426,7 @@ fn init_detects_each_layout_and_its_config_runs() {
         ("esc", esc50, "esc50", "leave-one-group-out"),
         ("us8k", urbansound8k, "urbansound8k", "leave-one-group-out"),
     ];
+    let epochs = regex::Regex::new(r"(?m)^epochs = \d+$").unwrap();
     for (name, make, layout, strategy) in cases {
         let root = tmp.path().join(name);
         make(&root);
@@ -451,7 +452,6 @@ fn init_detects_each_layout_and_its_config_runs() {
         assert!(text.contains("3 classes"), "{name}:\n{text}");
         // One short epoch: the config is accepted and trains. (Four groups
         // are few: init writes fixed epochs and no validation group.)
-        let epochs = regex::Regex::new(r"(?m)^epochs = \d+$").unwrap();
         assert!(epochs.is_match(&text), "{name}:\n{text}");
         std::fs::write(&cfg, epochs.replace(&text, "epochs = 1").as_ref()).unwrap();
         ok(&pipeline(&["run", "-q", cfg.to_str().unwrap()], &cache));
