@@ -12,6 +12,11 @@ use super::{Check, Finding, VsChance, pct};
 #[cfg(feature = "torch")]
 use crate::config::Config;
 
+/// Budgets are capped here (about 30 years): an infinite or huge budget
+/// means "no limit" and must still give a deadline.
+#[cfg(feature = "torch")]
+const MAX_BUDGET_S: f64 = 1e9;
+
 /// `optimization.cannot_overfit`: accuracy on the one batch below this.
 pub const OVERFIT_ACCURACY: f64 = 0.99;
 /// Adam steps of the overfit-one-batch probe.
@@ -225,7 +230,7 @@ pub fn run_probes(
     n_classes: usize,
     budget_s: f64,
 ) -> Probes {
-    let deadline = Instant::now() + Duration::from_secs_f64(budget_s.max(0.0));
+    let deadline = Instant::now() + Duration::from_secs_f64(budget_s.clamp(0.0, MAX_BUDGET_S));
     let mut pr = linear_probe(cfg, train, test, n_classes, Some(deadline));
     let n = train.len().min(cochlea_model::OVERFIT_BATCH);
     let Some(batch) = head(train, n) else {
@@ -301,7 +306,7 @@ pub fn lr_sweep(
     budget_s: f64,
     step_seconds: Option<f64>,
 ) -> Sweep {
-    let deadline = Instant::now() + Duration::from_secs_f64(budget_s.max(0.0));
+    let deadline = Instant::now() + Duration::from_secs_f64(budget_s.clamp(0.0, MAX_BUDGET_S));
     let mut sweep = Sweep::default();
     let batch = cfg.train.batch_size.max(1);
     let epochs_for = |n: usize| SWEEP_EPOCHS.max(SWEEP_MIN_STEPS.div_ceil(n.div_ceil(batch)));
