@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod util;
-use util::{ok, pipeline, project};
+use util::{interrupt, ok, pipeline, project};
 
 /// A demo config in `dir` with absolute paths and a private cache.
 fn demo_config(dir: &Path, root: &Path, split: &str, epochs: usize) -> PathBuf {
@@ -447,15 +447,7 @@ fn interrupt_then_resume(epochs: usize, ensemble: usize) {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{err}");
-    assert!(err.contains("--resume"), "{err}");
+    interrupt(child);
     assert!(
         !run_dir.join("model").exists(),
         "an interrupted run left a model bundle"

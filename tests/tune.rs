@@ -10,7 +10,7 @@ use cochlea_pipeline::Config;
 use cochlea_pipeline::tune::data::Pool;
 
 mod util;
-use util::{ok, pipeline, project};
+use util::{interrupt, ok, pipeline, project};
 
 /// A demo config in `dir`: `split` and `tune` are TOML lines.
 fn config(dir: &Path, root: &Path, split: &str, epochs: usize, tune: &str) -> PathBuf {
@@ -275,15 +275,7 @@ ensemble = 1
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
     };
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{err}");
-    assert!(err.contains("--resume"), "{err}");
+    interrupt(child);
     assert!(!dir.join("tuned.toml").exists());
     let journaled = std::fs::read_to_string(dir.join("journal.jsonl"))
         .unwrap()

@@ -2,7 +2,7 @@
 //! project is, how the binary is called, and the check that it succeeded.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
 
 /// The project folder (the workspace root).
 pub fn project() -> PathBuf {
@@ -29,4 +29,20 @@ pub fn ok(out: &Output) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Ctrl-C for a running `pipeline`: sends SIGINT, waits, and checks that it
+/// stopped at a safe point (exit code 130) and said how to `--resume`.
+#[allow(dead_code)] // Only the tests that interrupt a run use it.
+pub fn interrupt(child: Child) -> Output {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("--resume"), "{err}");
+    out
 }
