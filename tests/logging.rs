@@ -4,14 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const EPOCHS: usize = 3;
+mod util;
+use util::project;
 
-fn project() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+const EPOCHS: usize = 3;
 
 /// `pipeline ARGS` with stderr piped and `COCHLEA_LOG` set to `log` (or
 /// removed).

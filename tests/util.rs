@@ -1,5 +1,7 @@
 //! What the end-to-end tests of the `pipeline` binary share: where the
 //! project is, how the binary is called, and the check that it succeeded.
+//! Each test file uses some of them.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
@@ -33,7 +35,6 @@ pub fn ok(out: &Output) {
 
 /// Ctrl-C for a running `pipeline`: sends SIGINT, waits, and checks that it
 /// stopped at a safe point (exit code 130) and said how to `--resume`.
-#[allow(dead_code)] // Only the tests that interrupt a run use it.
 pub fn interrupt(child: Child) -> Output {
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
