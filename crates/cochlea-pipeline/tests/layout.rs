@@ -33,12 +33,12 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The top-level module a file of `src/` belongs to (`None` for the crate
-/// root and the binary).
+/// root and the binary in `src/bin/`, whose `crate::` is its own).
 fn module_of(file: &Path) -> Option<String> {
     let rel = file.strip_prefix(src_dir()).unwrap();
     let first = rel.components().next()?.as_os_str().to_string_lossy();
     let name = first.trim_end_matches(".rs").to_string();
-    (name != "lib" && name != "main").then_some(name)
+    (name != "lib" && name != "bin").then_some(name)
 }
 
 /// The top-level modules `text` mentions as `crate::name`, including the
