@@ -6,19 +6,19 @@
 //! the recipe gives with every file, so it has no test set of its own and
 //! its expected accuracy is the cross-validation's.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use cochlea_model::{Classifier, Control, EpochMetrics, TrainConfig, TrainOptions};
+use cochlea_model::{Classifier, TrainConfig};
 
+use crate::atomic;
 use crate::config::Config;
+use crate::ensemble::{Members, Provenance, save_bundle};
 use crate::error::Error;
 use crate::prepare::{self, FoldInputs, Prepared};
 use crate::results::{FinalModel, FoldResult};
 use crate::rundir::RunDir;
-use crate::spec::{BUNDLE_META_SCHEMA_VERSION, BundleMeta, Versions};
 use crate::split::Fold;
-use crate::{atomic, progress};
 
 /// Name of the final model's "fold" in its bundle and progress lines.
 pub const FINAL_FOLD: &str = "all";
@@ -108,81 +108,45 @@ impl FinalJob<'_> {
             test: Vec::new(),
         };
         let FoldInputs { spec, train, .. } = prepare::fold_inputs(cfg, p, &all, self.frames)?;
-        let k = p.classes.len();
         let n_members = cfg.train.ensemble;
         let t = Instant::now();
-        let mut networks = Vec::with_capacity(n_members);
-        for member in 0..n_members {
-            let title = if n_members == 1 {
-                "final model".to_string()
-            } else {
-                format!("final model {}/{n_members}", member + 1)
-            };
-            let pb = progress::bar(epochs as u64, &title, self.quiet);
-            let mut on_epoch = |m: &EpochMetrics| {
-                pb.set_position(m.epoch as u64);
-                pb.set_message(format!(
-                    "loss {:.3} acc {:.3}",
-                    m.train_loss, m.train_accuracy
-                ));
-                if self.stop.load(Ordering::SeqCst) {
-                    Control::Stop
-                } else {
-                    Control::Continue
-                }
-            };
-            // No validation set is left: no early stopping, a fixed count.
-            let train_cfg = TrainConfig {
-                seed: cfg.train.member_seed(member),
+        let checkpoints = |member| self.dir.final_checkpoints(member);
+        // No validation set is left: no early stopping, a fixed count.
+        let trained = Members {
+            cfg,
+            train_cfg: TrainConfig {
                 epochs,
                 early_stopping: None,
                 ..cfg.train.clone()
-            };
-            let outcome = cochlea_model::train(
-                &cfg.model,
-                &train_cfg,
-                &cfg.augment,
-                k,
-                &train,
-                None,
-                TrainOptions {
-                    checkpoint_dir: Some(&self.dir.final_checkpoints(member)),
-                    resume: self.resume,
-                    on_epoch: &mut on_epoch,
-                    on_batch: None,
-                },
-            )?;
-            pb.finish_and_clear();
-            if outcome.interrupted {
-                let network = if n_members > 1 {
-                    format!(", network {} of {n_members},", member + 1)
-                } else {
-                    String::new()
-                };
-                return Ok(FinalOutcome::Interrupted(format!(
-                    "final model{network} after epoch {} of {epochs}",
-                    outcome.history.len()
-                )));
-            }
-            networks.push(outcome.model);
+            },
+            n_classes: p.classes.len(),
+            train: &train,
+            val: None,
+            checkpoints: &checkpoints,
+            resume: self.resume,
+            stop: self.stop,
+            quiet: self.quiet,
+            title: "final model",
+            place: "final model",
         }
-        let model = Classifier::ensemble(networks)?;
-        let meta = BundleMeta {
-            schema_version: BUNDLE_META_SCHEMA_VERSION,
-            input: spec,
-            fold: FINAL_FOLD.to_string(),
-            run: cfg.name.clone(),
-            config_hash: self.config_hash.to_string(),
-            data_hash: self.data_hash.to_string(),
-            test_metrics: None,
-            versions: Versions::current(),
-        };
-        let bundle = self.dir.final_bundle();
-        let metadata = serde_json::to_value(&meta).map_err(|e| Error::Bundle {
-            path: bundle.clone(),
-            msg: format!("metadata: {e}"),
-        })?;
-        model.save(&bundle, &p.classes, &metadata)?;
+        .train(|_| Ok(()))?;
+        if let Some(at) = trained.interrupted {
+            return Ok(FinalOutcome::Interrupted(at));
+        }
+        let model = Classifier::ensemble(trained.networks)?;
+        save_bundle(
+            &model,
+            &self.dir.final_bundle(),
+            cfg,
+            &p.classes,
+            spec,
+            Provenance {
+                fold: FINAL_FOLD,
+                config_hash: self.config_hash,
+                data_hash: self.data_hash,
+                test_metrics: None,
+            },
+        )?;
         let done = FinalModel {
             bundle: self.dir.final_bundle_rel(),
             files: p.items.len(),

@@ -17,6 +17,8 @@ pub mod config;
 pub mod dataset;
 pub mod doctor;
 pub mod dump;
+#[cfg(feature = "torch")]
+pub mod ensemble;
 pub mod error;
 #[cfg(feature = "torch")]
 pub mod export;

@@ -12,18 +12,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use cochlea_model::{Classifier, Control, EpochMetrics, TrainConfig, TrainOptions};
+use cochlea_model::Classifier;
 
 use crate::config::{Config, strategy_name};
+use crate::ensemble::{Members, Provenance, Trained, save_bundle};
 use crate::error::Error;
 use crate::final_model::{FinalJob, FinalOutcome};
 use crate::metrics;
 use crate::prepare::{self, FoldInputs, Prepared, Setup};
 use crate::results::{FoldResult, METRICS_SCHEMA_VERSION, Prediction, RunResult, mean_std};
 use crate::rundir::RunDir;
-use crate::spec::{BUNDLE_META_SCHEMA_VERSION, BundleMeta, Versions};
 use crate::split::Fold;
-use crate::{atomic, doctor, progress, report};
+use crate::{atomic, doctor, report};
 
 /// Options of one run that are not part of the config.
 #[derive(Clone, Debug, Default)]
@@ -237,13 +237,6 @@ pub enum FoldOutcome {
     },
 }
 
-/// What one ensemble member's training left.
-struct Member {
-    history: Vec<EpochMetrics>,
-    best_epoch: usize,
-    stopped_early: bool,
-}
-
 impl FoldJob<'_> {
     /// Trains the fold's network(s), evaluates them on its test part and
     /// bundles the model unless interrupted.
@@ -264,88 +257,36 @@ impl FoldJob<'_> {
         let n_members = cfg.train.ensemble;
         let truth: Vec<usize> = fold.test.iter().map(|&i| p.items[i].label).collect();
         let t = Instant::now();
-        let mut networks = Vec::with_capacity(n_members);
         let mut member_accuracy = Vec::new();
-        // The first member's curves stand for the fold's training.
-        let mut first: Option<Member> = None;
-        // Where training stopped, if it was interrupted.
-        let mut interrupted: Option<String> = None;
-        for member in 0..n_members {
-            let title = if n_members == 1 {
-                format!("{label}train")
-            } else {
-                format!("{label}train {}/{n_members}", member + 1)
-            };
-            let pb = progress::bar(cfg.train.epochs as u64, &title, self.opts.quiet);
-            let stop = self.opts.stop.clone();
-            let mut on_epoch = |m: &EpochMetrics| {
-                pb.set_position(m.epoch as u64);
-                pb.set_message(format!(
-                    "loss {:.3} acc {:.3}{}",
-                    m.train_loss,
-                    m.train_accuracy,
-                    m.val_accuracy
-                        .map(|a| format!(" val {a:.3}"))
-                        .unwrap_or_default()
-                ));
-                if stop.load(Ordering::SeqCst) {
-                    Control::Stop
-                } else {
-                    Control::Continue
-                }
-            };
-            let train_cfg = TrainConfig {
-                seed: cfg.train.member_seed(member),
-                ..cfg.train.clone()
-            };
-            let outcome = cochlea_model::train(
-                &cfg.model,
-                &train_cfg,
-                &cfg.augment,
-                k,
-                &train,
-                val.as_ref(),
-                TrainOptions {
-                    checkpoint_dir: Some(&self.dir.checkpoints(&fold.name, member)),
-                    resume: self.opts.resume.is_some(),
-                    on_epoch: &mut on_epoch,
-                    on_batch: None,
-                },
-            )?;
-            pb.finish_and_clear();
+        let checkpoints = |member| self.dir.checkpoints(&fold.name, member);
+        let trained = Members {
+            cfg,
+            train_cfg: cfg.train.clone(),
+            n_classes: k,
+            train: &train,
+            val: val.as_ref(),
+            checkpoints: &checkpoints,
+            resume: self.opts.resume.is_some(),
+            stop: &self.opts.stop,
+            quiet: self.opts.quiet,
+            title: &format!("{label}train"),
+            place: &format!("fold {}", fold.name),
+        }
+        .train(|network| {
             if n_members > 1 {
-                let proba = outcome.model.predict_proba(&test.x, test.len())?;
+                let proba = network.predict_proba(&test.x, test.len())?;
                 member_accuracy.push(metrics::evaluate(&p.classes, &truth, &proba).accuracy);
             }
-            if outcome.interrupted {
-                let network = if n_members > 1 {
-                    format!(", network {} of {n_members},", member + 1)
-                } else {
-                    String::new()
-                };
-                interrupted = Some(format!(
-                    "fold {}{network} after epoch {} of {}",
-                    fold.name,
-                    outcome.history.len(),
-                    cfg.train.epochs
-                ));
-            }
-            first.get_or_insert(Member {
-                history: outcome.history,
-                best_epoch: outcome.best_epoch,
-                stopped_early: outcome.stopped_early,
-            });
-            networks.push(outcome.model);
-            if interrupted.is_some() {
-                break;
-            }
-        }
+            Ok(())
+        })?;
         let train_seconds = t.elapsed().as_secs_f64();
-        let first = first.unwrap_or(Member {
-            history: Vec::new(),
-            best_epoch: 0,
-            stopped_early: false,
-        });
+        let Trained {
+            networks,
+            history,
+            best_epoch,
+            stopped_early,
+            interrupted,
+        } = trained;
         let model = Classifier::ensemble(networks)?;
         let proba = model.predict_proba(&test.x, test.len())?;
         let test_metrics = metrics::evaluate(&p.classes, &truth, &proba);
@@ -370,21 +311,19 @@ impl FoldJob<'_> {
         // A model stopped mid-training is not a result anyone should use: only
         // the checkpoint is kept, for `--resume`.
         if interrupted.is_none() {
-            let meta = BundleMeta {
-                schema_version: BUNDLE_META_SCHEMA_VERSION,
-                input: spec,
-                fold: fold.name.clone(),
-                run: cfg.name.clone(),
-                config_hash: self.config_hash.to_string(),
-                data_hash: self.data_hash.to_string(),
-                test_metrics: Some(test_metrics.clone()),
-                versions: Versions::current(),
-            };
-            let metadata = serde_json::to_value(&meta).map_err(|e| Error::Bundle {
-                path: self.dir.bundle(&fold.name),
-                msg: format!("metadata: {e}"),
-            })?;
-            model.save(&self.dir.bundle(&fold.name), &p.classes, &metadata)?;
+            save_bundle(
+                &model,
+                &self.dir.bundle(&fold.name),
+                cfg,
+                &p.classes,
+                spec,
+                Provenance {
+                    fold: &fold.name,
+                    config_hash: self.config_hash,
+                    data_hash: self.data_hash,
+                    test_metrics: Some(test_metrics.clone()),
+                },
+            )?;
         }
         let group_names = |idx: &[usize]| -> Vec<String> {
             let mut g: Vec<String> = idx
@@ -405,9 +344,9 @@ impl FoldJob<'_> {
                 group_names(&fold.test),
             ],
             test: test_metrics,
-            history: first.history,
-            best_epoch: first.best_epoch,
-            stopped_early: first.stopped_early,
+            history,
+            best_epoch,
+            stopped_early,
             net: model.summary().clone(),
             bundle: self.dir.bundle_rel(&fold.name),
             normalizer,

@@ -15,6 +15,7 @@ use regex::Regex;
 use crate::config::{SplitConfig, Strategy};
 use crate::dataset::{Item, Part};
 use crate::error::Error;
+use crate::source::relative;
 
 /// Indices into the dataset's items for one train/val/test division.
 #[derive(Clone, Debug, PartialEq)]
@@ -159,17 +160,22 @@ fn group_pick(pool: &[usize], items: &[Item], fraction: f64, rng: &mut ChaCha8Rn
 fn predefined(cfg: &SplitConfig, items: &[Item]) -> Result<Vec<usize>, Error> {
     if let Some(re) = &cfg.test {
         let re = Regex::new(re).map_err(|e| Error::Split(format!("split.test: {e}")))?;
+        // As the label and group regexes: the file name, else the path
+        // relative to the data root.
         let test: Vec<usize> = (0..items.len())
             .filter(|&i| {
-                items[i]
-                    .path
-                    .file_name()
+                let path = &items[i].path;
+                path.file_name()
                     .is_some_and(|n| re.is_match(&n.to_string_lossy()))
+                    || cfg
+                        .root
+                        .as_deref()
+                        .is_some_and(|root| re.is_match(&relative(path, root)))
             })
             .collect();
         if test.is_empty() {
             return Err(Error::Split(format!(
-                "split.test: regex {:?} matches no file name",
+                "split.test: regex {:?} matches no file name or path relative to data.root",
                 re.as_str()
             )));
         }
@@ -326,6 +332,36 @@ mod tests {
         assert!(f.val.iter().all(|&i| it[i].split == Some(Part::Val)));
         assert!(f.train.iter().all(|&i| it[i].split == Some(Part::Train)));
         assert_eq!((f.test.len(), f.val.len(), f.train.len()), (4, 4, 12));
+    }
+
+    #[test]
+    fn the_test_regex_sees_the_file_name_else_the_relative_path() {
+        let root = PathBuf::from("/data");
+        let it: Vec<Item> = ["train/a/1.wav", "test/a/2.wav", "train/b/test_3.wav"]
+            .iter()
+            .enumerate()
+            .map(|(i, rel)| Item {
+                path: root.join(rel),
+                label: i % 2,
+                group: String::new(),
+                split: None,
+            })
+            .collect();
+        let test_of = |re: &str, root: Option<PathBuf>| {
+            let cfg = SplitConfig {
+                strategy: Strategy::Predefined,
+                test: Some(re.into()),
+                root,
+                val_fraction: 0.0,
+                ..SplitConfig::default()
+            };
+            make_folds(&cfg, &it).map(|f| f[0].test.clone())
+        };
+        assert_eq!(test_of("^test/", Some(root.clone())).unwrap(), vec![1]);
+        assert_eq!(test_of("^test_", Some(root.clone())).unwrap(), vec![2]);
+        // Without the root only file names are seen.
+        let e = test_of("^test/", None).unwrap_err().to_string();
+        assert!(e.contains("split.test") && e.contains("^test/"), "{e}");
     }
 
     #[test]

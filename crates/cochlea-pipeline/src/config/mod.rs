@@ -57,7 +57,7 @@ pub enum Strategy {
     Stratified,
     /// Random by group, stratified as far as groups allow: no group on two sides.
     Group,
-    /// Test files chosen by `split.test` (regex on the file name) or the manifest's `split` column.
+    /// Test files chosen by `split.test` (regex on the file name, else the relative path) or the manifest's `split` column.
     Predefined,
     /// Stratified k-fold (`folds`).
     Kfold,
@@ -78,12 +78,17 @@ pub struct SplitConfig {
     /// Fraction of the training part held out for validation (same grouping rule).
     /// `0` trains without validation (no early stopping).
     pub val_fraction: f64,
-    /// Predefined split: regex on the file name; matching files are the test set.
+    /// Predefined split: regex on the file name, else on the path relative to
+    /// `data.root`; matching files are the test set.
     pub test: Option<String>,
     /// Number of folds for "kfold" and "group-kfold".
     pub folds: usize,
     /// Seed for every random split.
     pub seed: u64,
+    /// `data.root`, for `test` on relative paths (set when the config is
+    /// loaded; not a key).
+    #[serde(skip)]
+    pub root: Option<PathBuf>,
 }
 
 impl Default for SplitConfig {
@@ -95,6 +100,7 @@ impl Default for SplitConfig {
             test: None,
             folds: 5,
             seed: 0,
+            root: None,
         }
     }
 }
@@ -207,6 +213,7 @@ impl Config {
             }
         };
         self.data.root = join(&self.data.root);
+        self.split.root = Some(self.data.root.clone());
         self.data.manifest = self.data.manifest.as_deref().map(join);
         self.report.dir = join(&self.report.dir);
         self.cache.dir = self.cache.dir.as_deref().map(join);

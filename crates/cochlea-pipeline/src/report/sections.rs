@@ -7,7 +7,7 @@ use cochlea_model::EpochMetrics;
 use super::model::{Block, Cell, Chart, Section, Table, Text};
 use crate::doctor::Finding;
 use crate::metrics::{self, ClassMetrics};
-use crate::results::{DataSummary, Prediction, RunResult};
+use crate::results::{DataSummary, Prediction, RunResult, mean_std};
 use crate::svg::{self, PALETTE, Series};
 
 /// Learning curves are drawn for at most this many folds.
@@ -50,21 +50,26 @@ pub fn headline(r: &RunResult) -> String {
 pub(super) fn summary(r: &RunResult) -> Section {
     let n = r.folds.len();
     let t0 = &r.folds[0].test;
-    let mean_std = |[m, sd]: [f64; 2]| format!("{} ± {}", pct(m), pct(sd));
+    let pm = |[m, sd]: [f64; 2]| format!("{} ± {}", pct(m), pct(sd));
     let (accuracy, balanced) = if n > 1 {
-        (
-            mean_std(r.accuracy_mean_std),
-            mean_std(r.balanced_accuracy_mean_std),
-        )
+        (pm(r.accuracy_mean_std), pm(r.balanced_accuracy_mean_std))
     } else {
         (pct(t0.accuracy), pct(t0.balanced_accuracy))
     };
-    let macro_f1 = r.folds.iter().map(|f| f.test.macro_f1).sum::<f64>() / n as f64;
+    // Over several folds, each card is the mean and standard deviation of
+    // the folds' values, as the accuracy is.
+    let f1s: Vec<f64> = r.folds.iter().map(|f| f.test.macro_f1).collect();
+    let macro_f1 = if n > 1 {
+        let [m, sd] = mean_std(&f1s);
+        format!("{m:.3} ± {sd:.3}")
+    } else {
+        format!("{:.3}", f1s[0])
+    };
     let mut blocks = vec![
         Block::Cards(vec![
             ("test accuracy".into(), accuracy),
             ("balanced accuracy".into(), balanced),
-            ("macro F1".into(), format!("{macro_f1:.3}")),
+            ("macro F1".into(), macro_f1),
             ("chance".into(), pct(t0.chance)),
             ("majority class".into(), pct(t0.majority_baseline)),
             (
@@ -380,19 +385,29 @@ pub(super) fn misclassified(preds: &[Prediction], limit: usize) -> Section {
         "{} of {n_wrong} shown, most confident mistakes first.",
         wrong.len()
     )))];
+    // With several folds, the fold (its model) that made the mistake.
+    let folds = preds.iter().any(|p| p.fold != preds[0].fold);
     if !wrong.is_empty() {
+        let mut header = vec!["file", "true", "predicted", "confidence"];
+        if folds {
+            header.insert(1, "fold");
+        }
         blocks.push(Block::Table(Table {
             caption: None,
-            header: strings(&["file", "true", "predicted", "confidence"]),
+            header: strings(&header),
             rows: wrong
                 .iter()
                 .map(|p| {
-                    vec![
+                    let mut row = vec![
                         Text::code(p.path.display().to_string()).into(),
                         p.truth.as_str().into(),
                         p.predicted.as_str().into(),
                         format!("{:.3}", p.confidence).into(),
-                    ]
+                    ];
+                    if folds {
+                        row.insert(1, p.fold.as_str().into());
+                    }
+                    row
                 })
                 .collect(),
         }));

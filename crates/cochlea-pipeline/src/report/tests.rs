@@ -305,3 +305,30 @@ fn a_streamed_record_quotes_only_what_needs_it() {
         "\"a \"\"q\"\", b\",,\"line\nbreak\",0.500000,\n"
     );
 }
+
+#[test]
+fn several_folds_show_the_fold_of_a_mistake_and_macro_f1_over_folds() {
+    let md = markdown::render(&build(&two_folds()));
+    assert!(
+        md.contains("| file | fold | true | predicted | confidence |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `dir/a,\"b\".wav` | fold1 | a | b | 0.900 |"),
+        "{md}"
+    );
+    // One card for several folds: mean ± standard deviation, as accuracy.
+    let card = md.lines().find(|l| l.starts_with("- macro F1: ")).unwrap();
+    assert!(card.contains(" ± "), "{card}");
+    let one = run(vec![fold("main", [[3, 1], [0, 2]])]);
+    let md = markdown::render(&Report::build(
+        &one,
+        &preds()[..1],
+        10,
+        Path::new("/cfg/run.toml"),
+    ));
+    assert!(
+        md.contains("| file | true | predicted | confidence |"),
+        "{md}"
+    );
+}
