@@ -314,7 +314,7 @@ impl FoldJob<'_> {
             )?;
             pb.finish_and_clear();
             if n_members > 1 {
-                let proba = outcome.model.predict_proba(&test.x, test.len())?;
+                let proba = test.predict_clips(&outcome.model)?;
                 member_accuracy.push(metrics::evaluate(&p.classes, &truth, &proba).accuracy);
             }
             if outcome.interrupted {
@@ -347,7 +347,7 @@ impl FoldJob<'_> {
             stopped_early: false,
         });
         let model = Classifier::ensemble(networks)?;
-        let proba = model.predict_proba(&test.x, test.len())?;
+        let proba = test.predict_clips(&model)?;
         let test_metrics = metrics::evaluate(&p.classes, &truth, &proba);
         let predictions: Vec<Prediction> = fold
             .test
