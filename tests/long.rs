@@ -377,3 +377,50 @@ fn a_manifest_with_start_and_end_columns_lists_segments() {
     let groups: BTreeSet<&str> = ds.items.iter().map(|i| i.group.as_str()).collect();
     assert_eq!(groups.len(), 3);
 }
+
+/// `pipeline init DIR --out CFG`, then one epoch of `pipeline run CFG`;
+/// the config text.
+fn init_and_run(dir: &Path, root: &Path) -> String {
+    let cfg = dir.join("init.toml");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pipeline"))
+            .args(args)
+            .env("COCHLEA_CACHE_DIR", dir.join("cache"))
+            .output()
+            .unwrap();
+        ok(&out);
+    };
+    run(&["init", root.to_str().unwrap(), "--out", cfg.to_str().unwrap(), "--force"]);
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let epochs = regex::Regex::new(r"(?m)^epochs = \d+$").unwrap();
+    assert!(epochs.is_match(&text), "{text}");
+    std::fs::write(&cfg, epochs.replace(&text, "epochs = 1").as_ref()).unwrap();
+    run(&["run", "-q", cfg.to_str().unwrap()]);
+    text
+}
+
+#[test]
+fn init_detects_annotations_and_long_clips() {
+    let dir = tempfile::tempdir().unwrap();
+    annotated_set(dir.path(), 8, 4.5);
+    let text = init_and_run(dir.path(), &dir.path().join("recs"));
+    assert!(text.contains("annotations = \"raven\""), "{text}");
+    assert!(text.contains("strategy = \"group\""), "{text}");
+    assert!(text.contains("3 classes"), "{text}");
+    assert!(!text.contains("long_clips"), "words are short:\n{text}");
+
+    // Four-second clips of one word each: random crops of a second.
+    let long = dir.path().join("long");
+    for f in 0..12 {
+        let d = f % 2;
+        long_file(
+            &long.join(WORDS[d]).join(format!("{f}.wav")),
+            4.0,
+            f as u64,
+            &[(word(d, VOICES[f % 10], 2), 0.5 + 0.2 * f as f64)],
+        );
+    }
+    let text = init_and_run(dir.path(), &long);
+    assert!(text.contains("long_clips = \"random_crop\""), "{text}");
+    assert!(text.contains("clip_frames = 101"), "{text}");
+}

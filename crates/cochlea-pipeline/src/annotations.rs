@@ -17,6 +17,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+pub use crate::source::parse_span;
 
 /// One annotated segment of a recording.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,25 +37,6 @@ pub const RAVEN_LABEL_COLUMNS: [&str; 2] = ["Annotation", "Species"];
 
 /// The suffix of a Raven selection table.
 pub const RAVEN_SUFFIX: &str = ".selections.txt";
-
-/// Reads a start and an end in seconds: finite, `0 <= start < end`.
-pub fn parse_span(start: &str, end: &str) -> Result<(f64, f64), String> {
-    let num = |what: &str, v: &str| {
-        v.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| format!("{what} {v:?} is not a number of seconds"))
-    };
-    let (s, e) = (num("start", start)?, num("end", end)?);
-    if s < 0.0 {
-        return Err(format!("start {s} s is negative"));
-    }
-    if e <= s {
-        return Err(format!("end {e} s is not after start {s} s"));
-    }
-    Ok((s, e))
-}
 
 fn bad(path: &Path, line: usize, msg: impl std::fmt::Display) -> Error {
     Error::Data(format!("{}: line {line}: {msg}", path.display()))

@@ -218,7 +218,10 @@ pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
         );
     }
     // The file is the group of its segments unless a group source is set.
-    if raw.iter().any(|r| r.4.is_some()) && !cfg.has_groups() {
+    if raw.iter().any(|r| r.4.is_some())
+        && cfg.group == FieldSource::None
+        && !cfg.layout.has_groups()
+    {
         for r in &mut raw {
             r.2 = relative(&r.0, &cfg.root);
         }

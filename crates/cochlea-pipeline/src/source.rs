@@ -238,7 +238,7 @@ pub fn read_csv_spans(
         let span = match span_idx.map(|[s, e]| (cell(s), cell(e))) {
             None | Some((None, None)) => None,
             Some((Some(s), Some(e))) => Some(
-                crate::annotations::parse_span(s, e)
+                parse_span(s, e)
                     .map_err(|msg| bad(format!("row {}: {msg}", i + 2)))?,
             ),
             Some(_) => {
@@ -258,6 +258,25 @@ pub fn read_csv_spans(
         });
     }
     Ok(rows)
+}
+
+/// Reads a start and an end in seconds: finite, `0 <= start < end`.
+pub fn parse_span(start: &str, end: &str) -> Result<(f64, f64), String> {
+    let num = |what: &str, v: &str| {
+        v.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| format!("{what} {v:?} is not a number of seconds"))
+    };
+    let (s, e) = (num("start", start)?, num("end", end)?);
+    if s < 0.0 {
+        return Err(format!("start {s} s is negative"));
+    }
+    if e <= s {
+        return Err(format!("end {e} s is not after start {s} s"));
+    }
+    Ok((s, e))
 }
 
 /// `path` relative to `root`, `/`-separated; the file name when it is not under it.

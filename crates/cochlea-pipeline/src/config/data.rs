@@ -222,9 +222,12 @@ impl DataConfig {
         Ok(())
     }
 
-    /// Whether files get a group: from `group` or from the layout.
+    /// Whether files get a group: from `group`, from the layout, or (for
+    /// annotated segments) their file.
     pub fn has_groups(&self) -> bool {
-        self.group != FieldSource::None || self.layout.has_groups()
+        self.group != FieldSource::None
+            || self.layout.has_groups()
+            || self.annotations != AnnotationFormat::None
     }
 }
 
