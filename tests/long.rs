@@ -78,7 +78,10 @@ fn raven(path: &Path, spans: &[(f64, f64)], labels: &[&str]) {
     );
     for (i, ((a, b), l)) in spans.iter().zip(labels).enumerate() {
         for view in ["Waveform 1", "Spectrogram 1"] {
-            t.push_str(&format!("{}\t{view}\t1\t{a:.4}\t{b:.4}\t0\t4000\t{l}\n", i + 1));
+            t.push_str(&format!(
+                "{}\t{view}\t1\t{a:.4}\t{b:.4}\t0\t4000\t{l}\n",
+                i + 1
+            ));
         }
     }
     std::fs::write(path, t).unwrap();
@@ -126,7 +129,11 @@ dir = "{runs}"
 /// `n` recordings of `secs` seconds, each with the three words in a seeded
 /// order at spread-out times, by voice `f % 10`, with a Raven table; the
 /// spans and labels per file.
-fn annotated_set(dir: &Path, n: usize, secs: f64) -> Vec<(PathBuf, Vec<(f64, f64)>, Vec<&'static str>)> {
+fn annotated_set(
+    dir: &Path,
+    n: usize,
+    secs: f64,
+) -> Vec<(PathBuf, Vec<(f64, f64)>, Vec<&'static str>)> {
     let mut out = Vec::new();
     for f in 0..n {
         let voice = VOICES[f % VOICES.len()];
@@ -135,13 +142,19 @@ fn annotated_set(dir: &Path, n: usize, secs: f64) -> Vec<(PathBuf, Vec<(f64, f64
         let words: Vec<(Vec<i16>, f64)> = order
             .iter()
             .enumerate()
-            .map(|(k, &d)| (word(d, voice, take), 0.3 + k as f64 * secs / 3.0 + 0.1 * (f % 4) as f64))
+            .map(|(k, &d)| {
+                (
+                    word(d, voice, take),
+                    0.3 + k as f64 * secs / 3.0 + 0.1 * (f % 4) as f64,
+                )
+            })
             .collect();
         let path = dir.join("recs").join(format!("rec{f:02}.wav"));
         let spans = long_file(&path, secs, f as u64, &words);
         let labels: Vec<&str> = order.iter().map(|&d| WORDS[d]).collect();
         raven(
-            &dir.join("recs").join(format!("rec{f:02}.Table.1.selections.txt")),
+            &dir.join("recs")
+                .join(format!("rec{f:02}.Table.1.selections.txt")),
             &spans,
             &labels,
         );
@@ -158,7 +171,10 @@ fn random_crops_cover_long_clips_and_evaluation_averages_windows() {
         let d = f % 2;
         let w = word(d, VOICES[f % 10], 1);
         long_file(
-            &dir.path().join("recs").join(WORDS[d]).join(format!("{f}.wav")),
+            &dir.path()
+                .join("recs")
+                .join(WORDS[d])
+                .join(format!("{f}.wav")),
             4.0,
             f as u64,
             &[(w, 0.2 + 0.3 * f as f64)],
@@ -175,14 +191,23 @@ fn random_crops_cover_long_clips_and_evaluation_averages_windows() {
     let s = prepare::setup(&cfg, true).unwrap();
     let fold = &s.folds[0];
     let fi = prepare::fold_inputs(&cfg, &s.p, fold, s.frames).unwrap();
-    let long = fi.train.long.as_ref().expect("whole training clips are kept");
+    let long = fi
+        .train
+        .long
+        .as_ref()
+        .expect("whole training clips are kept");
     // 4 s at a hop of 10 ms: 401 frames per clip.
     assert!(long.lens.iter().all(|&l| l == 401), "{:?}", long.lens);
     // Over epochs the crops reach every frame of every training clip (an
     // edge frame is missed by an epoch with probability 1 - 30/401).
     let mut seen = vec![vec![false; 401]; long.lens.len()];
     for epoch in 1..=200 {
-        for (c, &st) in fi.train.crop_starts(cfg.train.seed, epoch).iter().enumerate() {
+        for (c, &st) in fi
+            .train
+            .crop_starts(cfg.train.seed, epoch)
+            .iter()
+            .enumerate()
+        {
             assert!(st + 60 <= 401);
             seen[c][st..st + 60].iter_mut().for_each(|v| *v = true);
         }
@@ -321,9 +346,13 @@ fn bad_annotation_rows_name_the_file_and_line() {
     )
     .unwrap();
     let cfg = config(dir.path(), "annotations = \"raven\"", "", 1);
-    let err = discover(&Config::load(&cfg).unwrap().data).unwrap_err().to_string();
+    let err = discover(&Config::load(&cfg).unwrap().data)
+        .unwrap_err()
+        .to_string();
     assert!(
-        err.contains(&table.display().to_string()) && err.contains("line 3") && err.contains("soon"),
+        err.contains(&table.display().to_string())
+            && err.contains("line 3")
+            && err.contains("soon"),
         "{err}"
     );
     // The binary says the same and fails.
@@ -335,17 +364,26 @@ fn bad_annotation_rows_name_the_file_and_line() {
     let labels = recs.join("a.txt");
     std::fs::write(&labels, "0.1\t0.3\tcall\n\\\t300\t900\n0.6\t0.5\tcall\n").unwrap();
     let cfg = config(dir.path(), "annotations = \"audacity\"", "", 1);
-    let err = discover(&Config::load(&cfg).unwrap().data).unwrap_err().to_string();
+    let err = discover(&Config::load(&cfg).unwrap().data)
+        .unwrap_err()
+        .to_string();
     assert!(
-        err.contains(&labels.display().to_string()) && err.contains("line 3") && err.contains("not after"),
+        err.contains(&labels.display().to_string())
+            && err.contains("line 3")
+            && err.contains("not after"),
         "{err}"
     );
     // A Raven table without the label column says which columns it has.
     std::fs::remove_file(&labels).unwrap();
     std::fs::write(&table, "Begin Time (s)\tEnd Time (s)\tNotes\n0.1\t0.2\tx\n").unwrap();
     let cfg = config(dir.path(), "annotations = \"raven\"", "", 1);
-    let err = discover(&Config::load(&cfg).unwrap().data).unwrap_err().to_string();
-    assert!(err.contains("line 1") && err.contains("annotation_column"), "{err}");
+    let err = discover(&Config::load(&cfg).unwrap().data)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("line 1") && err.contains("annotation_column"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -390,7 +428,13 @@ fn init_and_run(dir: &Path, root: &Path) -> String {
             .unwrap();
         ok(&out);
     };
-    run(&["init", root.to_str().unwrap(), "--out", cfg.to_str().unwrap(), "--force"]);
+    run(&[
+        "init",
+        root.to_str().unwrap(),
+        "--out",
+        cfg.to_str().unwrap(),
+        "--force",
+    ]);
     let text = std::fs::read_to_string(&cfg).unwrap();
     let epochs = regex::Regex::new(r"(?m)^epochs = \d+$").unwrap();
     assert!(epochs.is_match(&text), "{text}");

@@ -99,7 +99,9 @@ impl Dataset {
             )));
         }
         if long.x.iter().any(|v| !v.is_finite()) {
-            return Err(Error::Data("a long example holds a non-finite value".into()));
+            return Err(Error::Data(
+                "a long example holds a non-finite value".into(),
+            ));
         }
         self.long = Some(long);
         Ok(self)

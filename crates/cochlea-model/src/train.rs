@@ -141,10 +141,10 @@ fn evaluate_clips(
     let ones = Tensor::f_ones([clips.size()[0]], (Kind::Float, x.device()))?;
     let counts = Tensor::f_zeros([n], (Kind::Float, x.device()))?.f_index_add(0, clips, &ones)?;
     let mean = sums.f_div(&counts.f_unsqueeze(1)?)?;
-    let loss = mean
-        .f_clamp_min(1e-12)?
-        .f_log()?
-        .f_nll_loss::<Tensor>(y, None, Reduction::Sum, -100)?;
+    let loss =
+        mean.f_clamp_min(1e-12)?
+            .f_log()?
+            .f_nll_loss::<Tensor>(y, None, Reduction::Sum, -100)?;
     let correct = mean
         .f_argmax(1, false)?
         .f_eq_tensor(y)?

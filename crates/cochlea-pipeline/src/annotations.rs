@@ -44,8 +44,7 @@ fn bad(path: &Path, line: usize, msg: impl std::fmt::Display) -> Error {
 
 fn read_text(path: &Path) -> Result<String, Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    String::from_utf8(bytes)
-        .map_err(|_| Error::Data(format!("{}: not UTF-8 text", path.display())))
+    String::from_utf8(bytes).map_err(|_| Error::Data(format!("{}: not UTF-8 text", path.display())))
 }
 
 /// Reads a Raven selection table, the label from `Annotation` (else
@@ -59,7 +58,10 @@ pub fn read_raven(path: &Path) -> Result<Vec<Annotation>, Error> {
 /// else `Species`).
 pub fn read_raven_column(path: &Path, column: &str) -> Result<Vec<Annotation>, Error> {
     let text = read_text(path)?;
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let Some((_, header)) = lines.next() else {
         return Err(Error::Data(format!(
             "{}: empty; a Raven selection table starts with a header line",
@@ -211,8 +213,7 @@ pub fn files_for(audio: &Path, format: crate::config::AnnotationFormat) -> Vec<P
                 .map(|e| e.path())
                 .filter(|p| {
                     p.file_name().map(|n| n.to_string_lossy()).is_some_and(|n| {
-                        n.ends_with(RAVEN_SUFFIX)
-                            && raven_audio_stem(&n) == stem.as_ref()
+                        n.ends_with(RAVEN_SUFFIX) && raven_audio_stem(&n) == stem.as_ref()
                     })
                 })
                 .collect();

@@ -95,7 +95,10 @@ fn rows_of(cfg: &DataConfig, skipped: &mut Vec<(PathBuf, String)>) -> Result<Vec
     let mut rows = Vec::new();
     for path in files {
         match crate::annotations::annotations_of(&path, cfg.annotations, &cfg.annotation_column)? {
-            None => skipped.push((path, format!("no {} annotation file beside it", cfg.annotations.name()))),
+            None => skipped.push((
+                path,
+                format!("no {} annotation file beside it", cfg.annotations.name()),
+            )),
             Some(a) if a.is_empty() && !cfg.background => {
                 skipped.push((path, "its annotation file lists no segment".into()));
             }
@@ -259,9 +262,11 @@ pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
         })
         .collect();
     items.sort_by(|a, b| {
-        a.path
-            .cmp(&b.path)
-            .then(a.span.partial_cmp(&b.span).unwrap_or(std::cmp::Ordering::Equal))
+        a.path.cmp(&b.path).then(
+            a.span
+                .partial_cmp(&b.span)
+                .unwrap_or(std::cmp::Ordering::Equal),
+        )
     });
     Ok(Dataset {
         classes: names,

@@ -379,9 +379,8 @@ pub fn starter_config(dir: &Path, s: &Survey, config_dir: &Path) -> String {
     // data, which on FSDD (six speakers) cost more than early stopping
     // gained: train every training file for fixed epochs under a cosine
     // schedule instead (docs/benchmarks.md, "FSDD accuracy").
-    let grouped = s.group.is_some()
-        || s.annotations.is_some()
-        || s.layout.is_some_and(|l| l.has_groups());
+    let grouped =
+        s.group.is_some() || s.annotations.is_some() || s.layout.is_some_and(|l| l.has_groups());
     let few_groups = grouped && s.n_groups <= FEW_GROUPS;
     let val_fraction = if few_groups { 0.0 } else { 0.1 };
     if few_groups {

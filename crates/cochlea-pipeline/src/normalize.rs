@@ -263,7 +263,10 @@ mod tests {
         assert_eq!(window_starts(4, 4), [0]);
         assert_eq!(window_starts(5, 1), [0, 1, 2, 3, 4]);
         let m = mat(2, (0..10).map(|v| v as f32).collect());
-        assert_eq!(window(&m, 1, 3, PadMode::Zero), [1.0, 2.0, 3.0, 6.0, 7.0, 8.0]);
+        assert_eq!(
+            window(&m, 1, 3, PadMode::Zero),
+            [1.0, 2.0, 3.0, 6.0, 7.0, 8.0]
+        );
     }
 
     #[test]

@@ -78,9 +78,11 @@ pub fn prepare_items(cfg: &Config, ds: dataset::Dataset, quiet: bool) -> Result<
         let bg = crate::segments::background(&ds_items, &durations, label, cfg.split.seed);
         ds_items.extend(bg);
         ds_items.sort_by(|a, b| {
-            a.path
-                .cmp(&b.path)
-                .then(a.span.partial_cmp(&b.span).unwrap_or(std::cmp::Ordering::Equal))
+            a.path.cmp(&b.path).then(
+                a.span
+                    .partial_cmp(&b.span)
+                    .unwrap_or(std::cmp::Ordering::Equal),
+            )
         });
     }
     let mut uses: BTreeMap<PathBuf, usize> = BTreeMap::new();
@@ -100,7 +102,9 @@ pub fn prepare_items(cfg: &Config, ds: dataset::Dataset, quiet: bool) -> Result<
                 let left = uses.entry(item.path.clone()).or_default();
                 *left -= 1;
                 if *left == 0 {
-                    by_path.remove(&item.path).unwrap_or_else(|| Err(String::new()))
+                    by_path
+                        .remove(&item.path)
+                        .unwrap_or_else(|| Err(String::new()))
                 } else {
                     by_path[&item.path].clone()
                 }
@@ -241,7 +245,8 @@ fn long_data(
     for &i in idx {
         let m = spec.normalizer.apply(&p.extracted[i].features);
         let len = m.n_frames.max(spec.clip_frames);
-        long.x.extend(crate::normalize::window(&m, 0, len, spec.pad));
+        long.x
+            .extend(crate::normalize::window(&m, 0, len, spec.pad));
         long.lens.push(len);
     }
     Ok(model_data(p, idx, spec)?.with_long(long)?)

@@ -206,9 +206,8 @@ pub fn read_csv_spans(
             )));
         }
     }
-    let span_idx = span.map(|names| {
-        names.map(|name| headers.iter().position(|h| h.eq_ignore_ascii_case(name)))
-    });
+    let span_idx = span
+        .map(|names| names.map(|name| headers.iter().position(|h| h.eq_ignore_ascii_case(name))));
     let mut rows = Vec::new();
     for (i, rec) in reader.records().enumerate() {
         let rec = rec.map_err(|e| bad(format!("row {}: {e}", i + 2)))?;
@@ -237,10 +236,9 @@ pub fn read_csv_spans(
         let cell = |c: Option<usize>| c.and_then(|c| rec.get(c)).filter(|v| !v.is_empty());
         let span = match span_idx.map(|[s, e]| (cell(s), cell(e))) {
             None | Some((None, None)) => None,
-            Some((Some(s), Some(e))) => Some(
-                parse_span(s, e)
-                    .map_err(|msg| bad(format!("row {}: {msg}", i + 2)))?,
-            ),
+            Some((Some(s), Some(e))) => {
+                Some(parse_span(s, e).map_err(|msg| bad(format!("row {}: {msg}", i + 2)))?)
+            }
             Some(_) => {
                 return Err(bad(format!(
                     "row {}: a segment needs both a start and an end cell",

@@ -373,8 +373,14 @@ fn enum_keys() -> Vec<(&'static str, Vec<String>)> {
             variants!(Layout: Files, Audiofolder, Esc50, Urbansound8k, SpeechCommands),
         ),
         ("data.crop", variants!(CropMode: Center, Start)),
-        ("data.long_clips", variants!(LongClips: Crop, RandomCrop, Windows)),
-        ("data.annotations", variants!(AnnotationFormat: None, Raven, Audacity)),
+        (
+            "data.long_clips",
+            variants!(LongClips: Crop, RandomCrop, Windows),
+        ),
+        (
+            "data.annotations",
+            variants!(AnnotationFormat: None, Raven, Audacity),
+        ),
         (
             "split.strategy",
             variants!(Strategy: Stratified, Group, Predefined, Kfold, GroupKfold, LeaveOneGroupOut),
