@@ -126,14 +126,13 @@ dir = "{runs}"
     path
 }
 
+/// A recording made here: its path, the span of each word and its label.
+type Recording = (PathBuf, Vec<(f64, f64)>, Vec<&'static str>);
+
 /// `n` recordings of `secs` seconds, each with the three words in a seeded
 /// order at spread-out times, by voice `f % 10`, with a Raven table; the
 /// spans and labels per file.
-fn annotated_set(
-    dir: &Path,
-    n: usize,
-    secs: f64,
-) -> Vec<(PathBuf, Vec<(f64, f64)>, Vec<&'static str>)> {
+fn annotated_set(dir: &Path, n: usize, secs: f64) -> Vec<Recording> {
     let mut out = Vec::new();
     for f in 0..n {
         let voice = VOICES[f % VOICES.len()];
