@@ -407,9 +407,19 @@ fn a_manifest_with_start_and_end_columns_lists_segments() {
         "",
         1,
     );
-    let ds = discover(&Config::load(&cfg).unwrap().data).unwrap();
+    let cfg = Config::load(&cfg).unwrap();
+    let ds = discover(&cfg.data).unwrap();
     assert_eq!(ds.items.len(), 12);
     assert_eq!(ds.items.iter().filter(|i| i.span.is_none()).count(), 3);
+    // Each file decoded once: the whole file (401 frames) and its words.
+    let p = prepare::prepare(&cfg, true).unwrap();
+    assert_eq!(p.items.len(), 12);
+    for (it, e) in p.items.iter().zip(&p.extracted) {
+        match it.span {
+            None => assert_eq!(e.features.n_frames, 401),
+            Some((a, b)) => assert!(e.features.n_frames.abs_diff(((b - a) * 100.0) as usize) <= 2),
+        }
+    }
     // Segments and whole files share their file's group.
     let groups: BTreeSet<&str> = ds.items.iter().map(|i| i.group.as_str()).collect();
     assert_eq!(groups.len(), 3);

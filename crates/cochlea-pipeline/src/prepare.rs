@@ -85,23 +85,25 @@ pub fn prepare_items(cfg: &Config, ds: dataset::Dataset, quiet: bool) -> Result<
             )
         });
     }
+    // Items of a file in order; the last, when it is the whole file, takes
+    // the features, every other one copies or cuts them.
     let mut uses: BTreeMap<PathBuf, usize> = BTreeMap::new();
-    for it in ds_items.iter().filter(|i| i.span.is_none()) {
+    for it in &ds_items {
         *uses.entry(it.path.clone()).or_default() += 1;
     }
     let mut skipped = ds.skipped.clone();
     let mut items = Vec::new();
     let mut extracted = Vec::new();
     for item in &ds_items {
+        let left = uses.entry(item.path.clone()).or_default();
+        *left = left.saturating_sub(1);
+        let last = *left == 0;
         let r = match (item.span, by_path.get(&item.path)) {
             (_, None) => continue,
             (_, Some(Err(msg))) => Err(msg.clone()),
             (Some(span), Some(Ok(e))) => crate::segments::cut(e, span, hop_seconds),
             (None, Some(Ok(_))) => {
-                // The last whole-file use takes the features, earlier ones copy them.
-                let left = uses.entry(item.path.clone()).or_default();
-                *left -= 1;
-                if *left == 0 {
+                if last {
                     by_path
                         .remove(&item.path)
                         .unwrap_or_else(|| Err(String::new()))
