@@ -82,7 +82,7 @@ pub use bundle::{BundleInfo, FORMAT_VERSION};
 #[cfg(feature = "torch")]
 pub use classifier::Classifier;
 #[cfg(feature = "torch")]
-pub use data::Dataset;
+pub use data::{Dataset, LongExamples, mean_by_clip};
 #[cfg(feature = "torch")]
 pub use export::Preprocess;
 #[cfg(feature = "torch")]

@@ -4,7 +4,9 @@
 //! Randomness: the seed initialises the weights; each epoch then draws its
 //! shuffle, augmentation and libtorch (dropout) streams from
 //! `(seed, epoch)`, so a run resumed at any epoch boundary repeats an
-//! uninterrupted run exactly.
+//! uninterrupted run exactly. A training set with long examples
+//! ([`Dataset::long`]) is cropped afresh every epoch from a fifth stream,
+//! so its crops repeat on resume too.
 
 use std::path::Path;
 use std::time::Instant;
@@ -123,6 +125,36 @@ fn class_weights(
     Ok(Some(Tensor::f_from_slice(&w)?.f_to_device(device)?))
 }
 
+/// Mean plain cross-entropy and accuracy of `model` on the clips of a
+/// set of windows: `clips` gives each window's clip number, `y` each clip's
+/// label; a clip's probabilities are the mean of its windows'.
+fn evaluate_clips(
+    model: &Classifier,
+    x: &Tensor,
+    clips: &Tensor,
+    y: &Tensor,
+) -> Result<(f64, f64), Error> {
+    let n = y.size()[0];
+    let proba = model.eval_logits(x)?.f_softmax(1, Kind::Float)?;
+    let k = proba.size()[1];
+    let sums = Tensor::f_zeros([n, k], (Kind::Float, x.device()))?.f_index_add(0, clips, &proba)?;
+    let ones = Tensor::f_ones([clips.size()[0]], (Kind::Float, x.device()))?;
+    let counts = Tensor::f_zeros([n], (Kind::Float, x.device()))?.f_index_add(0, clips, &ones)?;
+    let mean = sums.f_div(&counts.f_unsqueeze(1)?)?;
+    let loss =
+        mean.f_clamp_min(1e-12)?
+            .f_log()?
+            .f_nll_loss::<Tensor>(y, None, Reduction::Sum, -100)?;
+    let correct = mean
+        .f_argmax(1, false)?
+        .f_eq_tensor(y)?
+        .f_sum(Kind::Int64)?;
+    Ok((
+        loss.f_double_value(&[])? / n as f64,
+        correct.f_int64_value(&[])? as f64 / n as f64,
+    ))
+}
+
 /// Mean plain cross-entropy and accuracy of `model` on `(x, y)`.
 pub(crate) fn evaluate(model: &Classifier, x: &Tensor, y: &Tensor) -> Result<(f64, f64), Error> {
     let n = y.size()[0];
@@ -164,6 +196,8 @@ fn fingerprint(
             "n_frames": train.n_frames,
             "train_examples": train.len(),
             "val_examples": val.map_or(0, Dataset::len),
+            "train_long_frames": train.long.as_ref().map(|l| l.lens.iter().sum::<usize>()),
+            "val_clips": val.map(Dataset::n_clips),
         },
     })
 }
@@ -295,8 +329,9 @@ fn fit(
         }
     };
     let mut opt = Optim::new(model.var_store(), cfg)?;
-    let (x, y) = train.to_tensors(device)?;
+    let (mut x, y) = train.to_tensors(device)?;
     let val_t = val.map(|v| v.to_tensors(device)).transpose()?;
+    let val_clips = val.map(|v| v.clip_tensors(device)).transpose()?.flatten();
     let weights = class_weights(cfg, train, n_classes, device)?;
     let bounds = batch_bounds(train.len(), cfg.batch_size);
     let mut schedule = Schedule::new(cfg, bounds.len());
@@ -341,6 +376,13 @@ fn fit(
         let mut order = Rng::new(derive(cfg.seed, STREAM_SHUFFLE, epoch as u64));
         let mut aug_rng = Rng::new(derive(cfg.seed, STREAM_AUGMENT, epoch as u64));
         tch::manual_seed(derive(cfg.seed, STREAM_TORCH, epoch as u64) as i64);
+        if train.long.is_some() {
+            // A fresh crop of every long example, drawn from (seed, epoch).
+            let crops = train.crops(&train.crop_starts(cfg.seed, epoch));
+            x = Tensor::f_from_slice(&crops)?
+                .f_reshape(x.size())?
+                .f_to_device(device)?;
+        }
         let perm = if cfg.shuffle {
             Tensor::f_from_slice(&order.permutation(train.len()))?
         } else {
@@ -420,7 +462,10 @@ fn fit(
         let train_accuracy = correct.f_int64_value(&[])? as f64 / n;
         let (val_loss, val_accuracy) = match &val_t {
             Some((vx, vy)) => {
-                let (l, a) = evaluate(&model, vx, vy)?;
+                let (l, a) = match &val_clips {
+                    Some((clips, cy)) => evaluate_clips(&model, vx, clips, cy)?,
+                    None => evaluate(&model, vx, vy)?,
+                };
                 (Some(l), Some(a))
             }
             None => (None, None),

@@ -4,17 +4,28 @@
 //! manifest CSV, or a known layout (`layouts`). Labels and groups come from
 //! the parent folder, a regex on the file name (else on the path relative
 //! to the root), the manifest or the layout. Nothing is decoded here.
+//!
+//! Strong labels make an item a segment of its file ([`Item::span`]): the
+//! manifest's `start`/`end` cells, or Raven / Audacity annotation files
+//! beside the audio (`data.annotations`, read by `annotations`). Unless
+//! `data.group` says otherwise, the file is then the group of each of its
+//! segments, so the segments of one recording never sit on both sides of a
+//! split.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use regex::Regex;
 
-use crate::config::{DataConfig, FieldSource, Layout};
+use crate::config::{AnnotationFormat, DataConfig, FieldSource, Layout};
 use crate::error::Error;
 use crate::glob::Glob;
 use crate::source::NOT_UTF8;
-pub use crate::source::{Found, Part, Row, find_audio, read_csv, relative};
+pub use crate::source::{Found, Part, Row, find_audio, read_csv, read_csv_spans, relative};
+
+/// The class of the unannotated parts of annotated files
+/// (`data.background`) and of the files of `data.background_dir`.
+pub const BACKGROUND: &str = "background";
 
 /// One audio file of the dataset.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,6 +38,9 @@ pub struct Item {
     pub group: String,
     /// The predefined split the manifest or layout states, if any.
     pub split: Option<Part>,
+    /// The segment of the file this example is, `(start, end)` in seconds;
+    /// `None` for the whole file.
+    pub span: Option<(f64, f64)>,
 }
 
 /// Files with labels, before any decoding.
@@ -39,6 +53,9 @@ pub struct Dataset {
     /// Files skipped while reading labels, with the reason.
     pub skipped: Vec<(PathBuf, String)>,
 }
+
+/// A file (or segment) read: path, label, group, stated split, segment.
+type Raw = (PathBuf, String, String, Option<Part>, Option<(f64, f64)>);
 
 /// The rows of `cfg`'s source: its layout, its manifest or a folder scan.
 fn rows_of(cfg: &DataConfig, skipped: &mut Vec<(PathBuf, String)>) -> Result<Vec<Row>, Error> {
@@ -59,22 +76,52 @@ fn rows_of(cfg: &DataConfig, skipped: &mut Vec<(PathBuf, String)>) -> Result<Vec
             false,
         ];
         let base = manifest.parent().unwrap_or(Path::new("."));
-        return read_csv(manifest, cols, required, base);
+        let span = [cfg.start_column.as_str(), &cfg.end_column];
+        return read_csv_spans(manifest, cols, required, base, Some(span));
     }
     let (files, problems) = find_audio(&cfg.root, &cfg.extensions)?;
     skipped.extend(problems);
-    Ok(files
-        .into_iter()
-        .map(|path| Row {
-            path,
-            ..Row::default()
-        })
-        .collect())
+    if cfg.annotations == AnnotationFormat::None {
+        return Ok(files
+            .into_iter()
+            .map(|path| Row {
+                path,
+                ..Row::default()
+            })
+            .collect());
+    }
+    // Every annotated segment is a row; a file without annotations is
+    // skipped, and a bad annotation file stops the run (naming its line).
+    let mut rows = Vec::new();
+    for path in files {
+        match crate::annotations::annotations_of(&path, cfg.annotations, &cfg.annotation_column)? {
+            None => skipped.push((
+                path,
+                format!("no {} annotation file beside it", cfg.annotations.name()),
+            )),
+            Some(a) if a.is_empty() && !cfg.background => {
+                skipped.push((path, "its annotation file lists no segment".into()));
+            }
+            Some(a) if a.is_empty() => rows.push(Row {
+                // No event at all: the whole file is background.
+                path,
+                label: Some(BACKGROUND.to_string()),
+                ..Row::default()
+            }),
+            Some(a) => rows.extend(a.into_iter().map(|a| Row {
+                path: a.path,
+                label: Some(a.label),
+                span: Some((a.start, a.end)),
+                ..Row::default()
+            })),
+        }
+    }
+    Ok(rows)
 }
 
 /// Reads the files and their labels and groups as configured.
 pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
-    let mut raw: Vec<(PathBuf, String, String, Option<Part>)> = Vec::new();
+    let mut raw: Vec<Raw> = Vec::new();
     let mut skipped = Vec::new();
     let label_re = regex_of(&cfg.label)?;
     let group_re = regex_of(&cfg.group)?;
@@ -85,6 +132,7 @@ pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
         .collect::<Result<Vec<_>, _>>()?;
     let rows = rows_of(cfg, &mut skipped)?;
     let from_source = cfg.layout != Layout::Files;
+    let annotated = cfg.annotations != AnnotationFormat::None;
     // Audio files listed, labelled or not.
     let mut listed = 0;
     for row in rows {
@@ -98,6 +146,7 @@ pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
         }
         listed += 1;
         let label = match &cfg.label {
+            _ if annotated => row.label.clone(),
             FieldSource::Regex(_) => field(&cfg.label, label_re.as_ref(), &row.path, &rel),
             FieldSource::Manifest => row.label.clone(),
             _ if from_source && row.label.is_some() => row.label.clone(),
@@ -110,7 +159,7 @@ pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
             src => field(src, None, &row.path, &rel),
         };
         match label.filter(|l| !l.is_empty()) {
-            Some(l) => raw.push((row.path, l, group.unwrap_or_default(), row.split)),
+            Some(l) => raw.push((row.path, l, group.unwrap_or_default(), row.split, row.span)),
             None => {
                 let why = match (&cfg.label, &cfg.manifest) {
                     (FieldSource::Manifest, Some(_)) => "no label in the manifest".to_string(),
@@ -155,6 +204,31 @@ pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
         }
         raw.retain(|r| cfg.include_classes.contains(&r.1));
     }
+    if let Some(dir) = &cfg.background_dir {
+        let (files, problems) = find_audio(dir, &cfg.extensions)?;
+        skipped.extend(problems);
+        if files.is_empty() {
+            return Err(Error::Data(format!(
+                "data.background_dir: no audio files in {} (extensions {:?})",
+                dir.display(),
+                cfg.extensions
+            )));
+        }
+        raw.extend(
+            files
+                .into_iter()
+                .map(|p| (p, BACKGROUND.to_string(), String::new(), None, None)),
+        );
+    }
+    // The file is the group of its segments unless a group source is set.
+    if raw.iter().any(|r| r.4.is_some())
+        && cfg.group == FieldSource::None
+        && !cfg.layout.has_groups()
+    {
+        for r in &mut raw {
+            r.2 = relative(&r.0, &cfg.root);
+        }
+    }
     if raw.is_empty() {
         let place = match &cfg.manifest {
             Some(m) => format!("manifest {}", m.display()),
@@ -165,6 +239,10 @@ pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
         )));
     }
     let mut names: Vec<String> = raw.iter().map(|r| r.1.clone()).collect();
+    if cfg.background {
+        // Its segments are cut once the files' lengths are known.
+        names.push(BACKGROUND.to_string());
+    }
     names.sort();
     names.dedup();
     sort_class_names(&mut names);
@@ -175,14 +253,21 @@ pub fn discover(cfg: &DataConfig) -> Result<Dataset, Error> {
         .collect();
     let mut items: Vec<Item> = raw
         .iter()
-        .map(|(p, l, g, t)| Item {
+        .map(|(p, l, g, t, s)| Item {
             path: p.clone(),
             label: index[l.as_str()],
             group: g.clone(),
             split: *t,
+            span: *s,
         })
         .collect();
-    items.sort_by(|a, b| a.path.cmp(&b.path));
+    items.sort_by(|a, b| {
+        a.path.cmp(&b.path).then(
+            a.span
+                .partial_cmp(&b.span)
+                .unwrap_or(std::cmp::Ordering::Equal),
+        )
+    });
     Ok(Dataset {
         classes: names,
         items,

@@ -3,7 +3,9 @@
 //! A known layout (`layouts::detect`: ESC-50, UrbanSound8K, Speech
 //! Commands, `audiofolder` or `train/` and `test/` folders) is read as the
 //! run will read it; otherwise the labels and groups are guessed from the
-//! folders and file names.
+//! folders and file names. Raven selection tables or Audacity label
+//! tracks beside the audio make a config of annotated segments; clips much
+//! longer than a word get random crops (`data.long_clips`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -13,7 +15,7 @@ use cochlea_features::decode;
 use rayon::prelude::*;
 use regex::Regex;
 
-use crate::config::{AUDIO_EXTENSIONS, DataConfig, Layout, default_extensions};
+use crate::config::{AUDIO_EXTENSIONS, AnnotationFormat, DataConfig, Layout, default_extensions};
 use crate::dataset::{Part, discover, find_audio, sort_class_names};
 use crate::error::Error;
 use crate::layouts;
@@ -37,8 +39,76 @@ pub struct Survey {
     pub classes: BTreeMap<String, usize>,
     /// Source sample rates and counts (of the files decoded).
     pub sample_rates: BTreeMap<u32, usize>,
-    /// Durations (s) of the files decoded, sorted.
+    /// Durations (s) of the files decoded (of the annotated segments when
+    /// there are annotations), sorted.
     pub durations: Vec<f64>,
+    /// The annotation files found beside the audio, if any.
+    pub annotations: Option<AnnotationFormat>,
+}
+
+/// Clips whose median duration is above this (seconds), several times a
+/// spoken word, are long: training takes random crops of
+/// [`LONG_CLIP_WINDOW_S`] instead of one crop of the whole clip.
+const LONG_CLIP_S: f64 = 3.0;
+
+/// The model input of long clips (seconds): about a word, or a short
+/// acoustic event.
+const LONG_CLIP_WINDOW_S: f64 = 1.0;
+
+/// The annotation format of most of `files` (Raven tables, else Audacity
+/// label tracks), if at least half of them have one.
+fn annotation_format(files: &[PathBuf]) -> Option<AnnotationFormat> {
+    [AnnotationFormat::Raven, AnnotationFormat::Audacity]
+        .into_iter()
+        .find(|&f| {
+            let n = files
+                .iter()
+                .filter(|p| !crate::annotations::files_for(p, f).is_empty())
+                .count();
+            n > 0 && 2 * n >= files.len()
+        })
+}
+
+/// A folder whose audio has annotation files: the segments are the
+/// examples, the file their group.
+fn survey_annotated(dir: &Path, format: AnnotationFormat) -> Result<Survey, Error> {
+    let cfg = DataConfig {
+        root: dir.canonicalize().map_err(|e| Error::io(dir, e))?,
+        annotations: format,
+        ..DataConfig::default()
+    };
+    let ds = discover(&cfg)?;
+    let mut classes = BTreeMap::new();
+    for item in &ds.items {
+        *classes.entry(ds.classes[item.label].clone()).or_insert(0) += 1;
+    }
+    let mut files: Vec<PathBuf> = ds.items.iter().map(|i| i.path.clone()).collect();
+    files.dedup();
+    let (sample_rates, _) = rates_and_durations(&files);
+    let mut durations: Vec<f64> = ds
+        .items
+        .iter()
+        .filter_map(|i| i.span.map(|(a, b)| b - a))
+        .collect();
+    durations.sort_by(f64::total_cmp);
+    let n_groups = ds
+        .items
+        .iter()
+        .map(|i| i.path.as_path())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    Ok(Survey {
+        layout: None,
+        stated_test: false,
+        files: n_groups,
+        label: String::new(),
+        group: None,
+        n_groups,
+        classes,
+        sample_rates,
+        durations,
+        annotations: Some(format),
+    })
 }
 
 /// At most this many groups count as few: a validation group would take
@@ -74,6 +144,9 @@ pub fn survey(dir: &Path) -> Result<Survey, Error> {
             AUDIO_EXTENSIONS.join(", "),
             dir.display()
         )));
+    }
+    if let Some(format) = annotation_format(&files) {
+        return survey_annotated(dir, format);
     }
     let name = |p: &Path| p.file_name().map(|s| s.to_string_lossy().into_owned());
     let folder = classes_by(&files, |p| {
@@ -120,6 +193,7 @@ pub fn survey(dir: &Path) -> Result<Survey, Error> {
         classes,
         sample_rates,
         durations,
+        annotations: None,
     })
 }
 
@@ -154,6 +228,7 @@ fn survey_layout(dir: &Path, layout: Layout, extensions: Vec<String>) -> Result<
         classes,
         sample_rates,
         durations,
+        annotations: None,
     })
 }
 
@@ -206,11 +281,20 @@ pub fn starter_config(dir: &Path, s: &Survey, config_dir: &Path) -> String {
         .get(((s.durations.len().max(1) - 1) as f64 * 0.95).round() as usize)
         .copied()
         .unwrap_or(1.0);
-    let frames = ((p95 * f64::from(sr) / f64::from(hop)).ceil() as usize + 1).max(8);
+    let median = s
+        .durations
+        .get(s.durations.len() / 2)
+        .copied()
+        .unwrap_or(0.0);
+    let long = median > LONG_CLIP_S;
+    let input_s = if long { LONG_CLIP_WINDOW_S } else { p95 };
+    let frames = ((input_s * f64::from(sr) / f64::from(hop)).ceil() as usize + 1).max(8);
     let root = pathdiff(dir, config_dir);
     let mut classes: Vec<String> = s.classes.keys().cloned().collect();
     sort_class_names(&mut classes);
     let strategy = match s.layout {
+        // Segments run on their files as groups (split::make_folds).
+        None if s.annotations.is_some() => "group",
         Some(_) if s.stated_test => "predefined",
         Some(l) if l.has_groups() => "leave-one-group-out",
         _ if s.group.is_some() => "group",
@@ -255,9 +339,18 @@ pub fn starter_config(dir: &Path, s: &Survey, config_dir: &Path) -> String {
                 l.name()
             );
         }
-        None => {
-            let _ = writeln!(t, "label = {}", s.label);
-        }
+        None => match s.annotations {
+            Some(f) => {
+                let _ = writeln!(
+                    t,
+                    "# Each annotated segment is an example, its file its group (docs/config.md, Strong labels).\nannotations = \"{}\"",
+                    f.name()
+                );
+            }
+            None => {
+                let _ = writeln!(t, "label = {}", s.label);
+            }
+        },
     }
     if let Some(g) = &s.group {
         let _ = writeln!(
@@ -265,10 +358,17 @@ pub fn starter_config(dir: &Path, s: &Survey, config_dir: &Path) -> String {
             "# Groups (e.g. speakers) recognised in the file names: a group never sits on both sides of the split.\ngroup = {g}"
         );
     }
-    let _ = writeln!(
-        t,
-        "sample_rate = {sr}\n# 95th percentile of durations at hop {hop}.\nclip_frames = {frames}\n"
-    );
+    if long {
+        let _ = writeln!(
+            t,
+            "sample_rate = {sr}\n# Long clips (median {median:.1} s): {LONG_CLIP_WINDOW_S} s inputs, a random crop of each clip every epoch,\n# evaluated as the mean over all windows of a clip.\nclip_frames = {frames}\nlong_clips = \"random_crop\"\n"
+        );
+    } else {
+        let _ = writeln!(
+            t,
+            "sample_rate = {sr}\n# 95th percentile of durations at hop {hop}.\nclip_frames = {frames}\n"
+        );
+    }
     if strategy == "leave-one-group-out" {
         let _ = writeln!(
             t,
@@ -279,7 +379,8 @@ pub fn starter_config(dir: &Path, s: &Survey, config_dir: &Path) -> String {
     // data, which on FSDD (six speakers) cost more than early stopping
     // gained: train every training file for fixed epochs under a cosine
     // schedule instead (docs/benchmarks.md, "FSDD accuracy").
-    let grouped = s.group.is_some() || s.layout.is_some_and(|l| l.has_groups());
+    let grouped =
+        s.group.is_some() || s.annotations.is_some() || s.layout.is_some_and(|l| l.has_groups());
     let few_groups = grouped && s.n_groups <= FEW_GROUPS;
     let val_fraction = if few_groups { 0.0 } else { 0.1 };
     if few_groups {
@@ -350,6 +451,7 @@ mod tests {
             classes: BTreeMap::from([("a".into(), 300), ("b".into(), 300)]),
             sample_rates: BTreeMap::from([(8000, 600)]),
             durations: vec![0.5, 1.0],
+            annotations: None,
         }
     }
 
@@ -363,6 +465,18 @@ mod tests {
         assert_eq!(c.split.val_fraction, 0.0);
         assert_eq!(c.train.early_stopping, None);
         assert_eq!(c.train.scheduler, cochlea_model::Scheduler::Cosine);
+    }
+
+    #[test]
+    fn long_clips_get_random_crops_of_a_second() {
+        let mut s = survey(40);
+        s.durations = vec![4.0, 5.0, 5.0];
+        let c = parse(&starter_config(Path::new("."), &s, Path::new(".")));
+        assert_eq!(c.data.long_clips, crate::config::LongClips::RandomCrop);
+        assert_eq!(c.data.clip_frames, 101);
+        s.durations = vec![0.5, 1.0, 5.0];
+        let c = parse(&starter_config(Path::new("."), &s, Path::new(".")));
+        assert_eq!(c.data.long_clips, crate::config::LongClips::Crop);
     }
 
     #[test]

@@ -168,6 +168,7 @@ fn speech_commands(
             group: speaker,
             split: Some(stated.get(&rel).copied().unwrap_or(Part::Train)),
             path,
+            span: None,
         });
     }
     Ok(rows)
@@ -281,6 +282,7 @@ fn audiofolder(cfg: &DataConfig, skipped: &mut Vec<(PathBuf, String)>) -> Result
             label,
             group,
             split,
+            span: None,
         });
     }
     Ok(rows)

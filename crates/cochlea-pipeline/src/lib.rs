@@ -7,6 +7,7 @@
 //! `extract` (+ `cache`), `split`, `normalize`, `run`, `metrics`, `report`
 //! (+ `svg`), `bundle`, `classify`, `dump`, `init`, `tune`.
 
+pub mod annotations;
 pub mod atomic;
 #[cfg(feature = "torch")]
 pub mod bundle;
@@ -38,6 +39,7 @@ pub mod results;
 #[cfg(feature = "torch")]
 pub mod run;
 pub mod rundir;
+pub mod segments;
 pub mod source;
 pub mod spec;
 pub mod split;

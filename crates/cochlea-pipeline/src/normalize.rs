@@ -186,6 +186,35 @@ pub fn fit_length(m: &FeatureMatrix, frames: usize, pad: PadMode, crop: CropMode
     out
 }
 
+/// The first frame of every window of `frames` in a clip of `n` frames:
+/// hop = half a window (at least 1 frame), and a last window ending at the
+/// clip's end when the hop does not land there; a single window at 0 when
+/// the clip is no longer than a window (it is then padded).
+pub fn window_starts(n: usize, frames: usize) -> Vec<usize> {
+    if n <= frames {
+        return vec![0];
+    }
+    let hop = (frames / 2).max(1);
+    let mut starts: Vec<usize> = (0..=n - frames).step_by(hop).collect();
+    if starts.last() != Some(&(n - frames)) {
+        starts.push(n - frames);
+    }
+    starts
+}
+
+/// The `[n_rows x frames]` window of `m` starting at frame `start`; a clip
+/// no longer than `frames` is padded as [`fit_length`] does.
+pub fn window(m: &FeatureMatrix, start: usize, frames: usize, pad: PadMode) -> Vec<f32> {
+    if m.n_frames <= frames {
+        return fit_length(m, frames, pad, CropMode::Start);
+    }
+    let mut out = Vec::with_capacity(m.n_rows * frames);
+    for r in 0..m.n_rows {
+        out.extend_from_slice(&row(m, r)[start..start + frames]);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +253,20 @@ mod tests {
         let a = mat(1, vec![5.0, 5.0, 5.0]);
         let n = Normalizer::fit(NormMethod::Standard, 1, &[&a], String::new());
         assert_eq!(n.apply(&a).data, vec![0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn windows_hop_half_a_window_and_reach_the_end() {
+        assert_eq!(window_starts(10, 4), [0, 2, 4, 6]);
+        assert_eq!(window_starts(11, 4), [0, 2, 4, 6, 7]);
+        assert_eq!(window_starts(3, 4), [0]);
+        assert_eq!(window_starts(4, 4), [0]);
+        assert_eq!(window_starts(5, 1), [0, 1, 2, 3, 4]);
+        let m = mat(2, (0..10).map(|v| v as f32).collect());
+        assert_eq!(
+            window(&m, 1, 3, PadMode::Zero),
+            [1.0, 2.0, 3.0, 6.0, 7.0, 8.0]
+        );
     }
 
     #[test]

@@ -10,6 +10,8 @@ use cochlea_features::FeatureMatrix;
 
 use crate::cache::Cache;
 use crate::config::Config;
+#[cfg(feature = "torch")]
+use crate::config::LongClips;
 use crate::dataset::{self, Item};
 use crate::error::Error;
 use crate::extract::{self, Extracted};
@@ -50,12 +52,66 @@ pub fn prepare_items(cfg: &Config, ds: dataset::Dataset, quiet: bool) -> Result<
             &extract::feature_key(&cfg.features, cfg.data.sample_rate),
         )
     });
-    let paths: Vec<PathBuf> = ds.items.iter().map(|i| i.path.clone()).collect();
+    // A raw-waveform "frame" is one sample.
+    let hop_seconds = if cfg.features.has(cochlea_features::FeatureKind::Raw) {
+        1.0
+    } else {
+        cfg.features.hop_length as f64
+    } / f64::from(cfg.data.sample_rate);
+    // Each file is decoded and featurised once, however many segments it has.
+    let mut paths: Vec<PathBuf> = ds.items.iter().map(|i| i.path.clone()).collect();
+    paths.sort();
+    paths.dedup();
     let results = extract::extract_all(&paths, &extractor, cache.as_ref(), quiet);
+    let mut by_path: BTreeMap<PathBuf, Result<Extracted, String>> =
+        paths.into_iter().zip(results).collect();
+    let mut ds_items = ds.items.clone();
+    if cfg.data.background
+        && let Some(label) = ds.classes.iter().position(|c| c == dataset::BACKGROUND)
+        // Items handed back by a caller (a search) already hold theirs.
+        && !ds_items.iter().any(|i| i.label == label && i.span.is_some())
+    {
+        let durations = by_path
+            .iter()
+            .filter_map(|(p, r)| r.as_ref().ok().map(|e| (p.clone(), e.info.duration_s)))
+            .collect();
+        let bg = crate::segments::background(&ds_items, &durations, label, cfg.split.seed);
+        ds_items.extend(bg);
+        ds_items.sort_by(|a, b| {
+            a.path.cmp(&b.path).then(
+                a.span
+                    .partial_cmp(&b.span)
+                    .unwrap_or(std::cmp::Ordering::Equal),
+            )
+        });
+    }
+    // Items of a file in order; the last, when it is the whole file, takes
+    // the features, every other one copies or cuts them.
+    let mut uses: BTreeMap<PathBuf, usize> = BTreeMap::new();
+    for it in &ds_items {
+        *uses.entry(it.path.clone()).or_default() += 1;
+    }
     let mut skipped = ds.skipped.clone();
     let mut items = Vec::new();
     let mut extracted = Vec::new();
-    for (item, r) in ds.items.iter().zip(results) {
+    for item in &ds_items {
+        let left = uses.entry(item.path.clone()).or_default();
+        *left = left.saturating_sub(1);
+        let last = *left == 0;
+        let r = match (item.span, by_path.get(&item.path)) {
+            (_, None) => continue,
+            (_, Some(Err(msg))) => Err(msg.clone()),
+            (Some(span), Some(Ok(e))) => crate::segments::cut(e, span, hop_seconds),
+            (None, Some(Ok(_))) => {
+                if last {
+                    by_path
+                        .remove(&item.path)
+                        .unwrap_or_else(|| Err(String::new()))
+                } else {
+                    by_path[&item.path].clone()
+                }
+            }
+        };
         match r {
             Ok(e) => {
                 items.push(item.clone());
@@ -122,12 +178,7 @@ pub fn prepare_items(cfg: &Config, ds: dataset::Dataset, quiet: bool) -> Result<
         cache_hits: extracted.iter().filter(|e| e.from_cache).count(),
         row_names: extractor.row_names().to_vec(),
         clip_frames: 0,
-        // A raw-waveform "frame" is one sample.
-        hop_seconds: if cfg.features.has(cochlea_features::FeatureKind::Raw) {
-            1.0
-        } else {
-            cfg.features.hop_length as f64
-        } / f64::from(cfg.data.sample_rate),
+        hop_seconds,
     };
     Ok(Prepared {
         classes: ds.classes,
@@ -180,6 +231,54 @@ fn model_data(
     Ok(cochlea_model::Dataset::new(x, y, rows, spec.clip_frames)?)
 }
 
+#[cfg(feature = "torch")]
+/// The training set of `idx` with its whole (normalized) clips, padded to
+/// at least one input, for a fresh random crop of each every epoch; `x`
+/// holds the crops `spec` takes (centre or start).
+fn long_data(
+    p: &Prepared,
+    idx: &[usize],
+    spec: &InputSpec,
+) -> Result<cochlea_model::Dataset, Error> {
+    let mut long = cochlea_model::LongExamples {
+        x: Vec::new(),
+        lens: Vec::with_capacity(idx.len()),
+    };
+    for &i in idx {
+        let m = spec.normalizer.apply(&p.extracted[i].features);
+        let len = m.n_frames.max(spec.clip_frames);
+        long.x
+            .extend(crate::normalize::window(&m, 0, len, spec.pad));
+        long.lens.push(len);
+    }
+    Ok(model_data(p, idx, spec)?.with_long(long)?)
+}
+
+#[cfg(feature = "torch")]
+/// Every window of every clip of `idx` (hop: half an input,
+/// `normalize::window_starts`) as an example of its clip's label; with
+/// `clips`, each window knows its clip, so a clip's prediction is the mean
+/// over its windows.
+fn window_data(
+    p: &Prepared,
+    idx: &[usize],
+    spec: &InputSpec,
+    clips: bool,
+) -> Result<cochlea_model::Dataset, Error> {
+    let rows = p.extractor.n_rows();
+    let (mut x, mut y, mut of) = (Vec::new(), Vec::new(), Vec::new());
+    for (c, &i) in idx.iter().enumerate() {
+        let m = spec.normalizer.apply(&p.extracted[i].features);
+        for s in crate::normalize::window_starts(m.n_frames, spec.clip_frames) {
+            x.extend(crate::normalize::window(&m, s, spec.clip_frames, spec.pad));
+            y.push(p.items[i].label as i64);
+            of.push(c);
+        }
+    }
+    let d = cochlea_model::Dataset::new(x, y, rows, spec.clip_frames)?;
+    Ok(if clips { d.with_clips(of)? } else { d })
+}
+
 /// The dataset featurised and split: what both `run` and `doctor` start from.
 pub struct Setup {
     /// Files, features, classes.
@@ -208,11 +307,15 @@ pub fn setup(cfg: &Config, quiet: bool) -> Result<Setup, Error> {
 pub struct FoldInputs {
     /// Input recipe, stored in the bundle.
     pub spec: InputSpec,
-    /// Training data.
+    /// Training data: one crop per clip, with the whole clips for random
+    /// crops (`data.long_clips = "random_crop"`), or every window of every
+    /// clip (`"windows"`).
     pub train: cochlea_model::Dataset,
-    /// Validation data, if any.
+    /// Validation data, if any: one crop per clip, or every window marked
+    /// with its clip (`Dataset::clips`) unless `data.long_clips = "crop"`.
     pub val: Option<cochlea_model::Dataset>,
-    /// Test data.
+    /// Test data, as validation; `Dataset::predict_clips` gives one row of
+    /// probabilities per clip of `fold.test`.
     pub test: cochlea_model::Dataset,
 }
 
@@ -244,11 +347,21 @@ pub fn fold_inputs(
         crop: cfg.data.crop,
         normalizer,
     };
-    let train = model_data(p, &fold.train, &spec)?;
+    let long = cfg.data.long_clips;
+    let train = match long {
+        LongClips::Crop => model_data(p, &fold.train, &spec)?,
+        LongClips::RandomCrop => long_data(p, &fold.train, &spec)?,
+        LongClips::Windows => window_data(p, &fold.train, &spec, false)?,
+    };
+    // Held-out clips: one crop each, or the mean over all their windows.
+    let held_out = |idx: &[usize]| match long {
+        LongClips::Crop => model_data(p, idx, &spec),
+        LongClips::RandomCrop | LongClips::Windows => window_data(p, idx, &spec, true),
+    };
     let val = (!fold.val.is_empty())
-        .then(|| model_data(p, &fold.val, &spec))
+        .then(|| held_out(&fold.val))
         .transpose()?;
-    let test = model_data(p, &fold.test, &spec)?;
+    let test = held_out(&fold.test)?;
     Ok(FoldInputs {
         spec,
         train,

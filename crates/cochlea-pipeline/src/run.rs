@@ -274,7 +274,7 @@ impl FoldJob<'_> {
         }
         .train(|network| {
             if n_members > 1 {
-                let proba = network.predict_proba(&test.x, test.len())?;
+                let proba = test.predict_clips(network)?;
                 member_accuracy.push(metrics::evaluate(&p.classes, &truth, &proba).accuracy);
             }
             Ok(())
@@ -288,7 +288,7 @@ impl FoldJob<'_> {
             interrupted,
         } = trained;
         let model = Classifier::ensemble(networks)?;
-        let proba = model.predict_proba(&test.x, test.len())?;
+        let proba = test.predict_clips(&model)?;
         let test_metrics = metrics::evaluate(&p.classes, &truth, &proba);
         let predictions: Vec<Prediction> = fold
             .test

@@ -161,6 +161,10 @@ pub struct Row {
     pub group: Option<String>,
     /// The predefined split the source states, if any.
     pub split: Option<Part>,
+    /// The segment of the file this row stands for, `(start, end)` in
+    /// seconds (a manifest's `start`/`end` cells, an annotation); `None`
+    /// for the whole file.
+    pub span: Option<(f64, f64)>,
 }
 
 /// Reads a CSV whose columns `cols` (path, label, group, split) hold the
@@ -171,6 +175,19 @@ pub fn read_csv(
     cols: [&str; 4],
     required: [bool; 4],
     base: &Path,
+) -> Result<Vec<Row>, Error> {
+    read_csv_spans(path, cols, required, base, None)
+}
+
+/// As [`read_csv`], and when `span` names a start and an end column that
+/// the table has, a row with both cells (seconds) is that segment of its
+/// file; a row with neither is the whole file.
+pub fn read_csv_spans(
+    path: &Path,
+    cols: [&str; 4],
+    required: [bool; 4],
+    base: &Path,
+    span: Option<[&str; 2]>,
 ) -> Result<Vec<Row>, Error> {
     let bad = |msg: String| Error::Data(format!("manifest {}: {msg}", path.display()));
     let mut reader = csv::ReaderBuilder::new()
@@ -189,6 +206,8 @@ pub fn read_csv(
             )));
         }
     }
+    let span_idx = span
+        .map(|names| names.map(|name| headers.iter().position(|h| h.eq_ignore_ascii_case(name))));
     let mut rows = Vec::new();
     for (i, rec) in reader.records().enumerate() {
         let rec = rec.map_err(|e| bad(format!("row {}: {e}", i + 2)))?;
@@ -214,15 +233,48 @@ pub fn read_csv(
                 ))
             })?),
         };
+        let cell = |c: Option<usize>| c.and_then(|c| rec.get(c)).filter(|v| !v.is_empty());
+        let span = match span_idx.map(|[s, e]| (cell(s), cell(e))) {
+            None | Some((None, None)) => None,
+            Some((Some(s), Some(e))) => {
+                Some(parse_span(s, e).map_err(|msg| bad(format!("row {}: {msg}", i + 2)))?)
+            }
+            Some(_) => {
+                return Err(bad(format!(
+                    "row {}: a segment needs both a start and an end cell",
+                    i + 2
+                )));
+            }
+        };
         let p = PathBuf::from(p);
         rows.push(Row {
             path: if p.is_absolute() { p } else { base.join(p) },
             label: get(1),
             group: get(2),
             split,
+            span,
         });
     }
     Ok(rows)
+}
+
+/// Reads a start and an end in seconds: finite, `0 <= start < end`.
+pub fn parse_span(start: &str, end: &str) -> Result<(f64, f64), String> {
+    let num = |what: &str, v: &str| {
+        v.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| format!("{what} {v:?} is not a number of seconds"))
+    };
+    let (s, e) = (num("start", start)?, num("end", end)?);
+    if s < 0.0 {
+        return Err(format!("start {s} s is negative"));
+    }
+    if e <= s {
+        return Err(format!("end {e} s is not after start {s} s"));
+    }
+    Ok((s, e))
 }
 
 /// `path` relative to `root`, `/`-separated; the file name when it is not under it.

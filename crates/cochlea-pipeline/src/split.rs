@@ -31,7 +31,27 @@ pub struct Fold {
 }
 
 /// Makes the folds the config asks for over `items` (indices `0..items.len()`).
+///
+/// When items are segments of files (strong labels), the random
+/// strategies run on groups, whose default is the file (`dataset`), so the
+/// segments of one recording never sit on both sides: "stratified" runs as
+/// "group" and "kfold" as "group-kfold".
 pub fn make_folds(cfg: &SplitConfig, items: &[Item]) -> Result<Vec<Fold>, Error> {
+    let by_file;
+    let cfg = if items.iter().any(|i| i.span.is_some()) {
+        let strategy = match cfg.strategy {
+            Strategy::Stratified => Strategy::Group,
+            Strategy::Kfold => Strategy::GroupKfold,
+            s => s,
+        };
+        by_file = SplitConfig {
+            strategy,
+            ..cfg.clone()
+        };
+        &by_file
+    } else {
+        cfg
+    };
     let all: Vec<usize> = (0..items.len()).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let grouped = matches!(
@@ -274,6 +294,7 @@ mod tests {
                         label: c,
                         group: format!("g{g}"),
                         split: None,
+                        span: None,
                     });
                 }
             }
@@ -345,6 +366,7 @@ mod tests {
                 label: i % 2,
                 group: String::new(),
                 split: None,
+                span: None,
             })
             .collect();
         let test_of = |re: &str, root: Option<PathBuf>| {

@@ -26,7 +26,9 @@ use cochlea_model::{
     PoolKind, Scheduler,
 };
 use cochlea_pipeline::Config;
-use cochlea_pipeline::config::{CropMode, FieldSource, Layout, NormMethod, PadMode, Strategy};
+use cochlea_pipeline::config::{
+    AnnotationFormat, CropMode, FieldSource, Layout, LongClips, NormMethod, PadMode, Strategy,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -371,6 +373,14 @@ fn enum_keys() -> Vec<(&'static str, Vec<String>)> {
             variants!(Layout: Files, Audiofolder, Esc50, Urbansound8k, SpeechCommands),
         ),
         ("data.crop", variants!(CropMode: Center, Start)),
+        (
+            "data.long_clips",
+            variants!(LongClips: Crop, RandomCrop, Windows),
+        ),
+        (
+            "data.annotations",
+            variants!(AnnotationFormat: None, Raven, Audacity),
+        ),
         (
             "split.strategy",
             variants!(Strategy: Stratified, Group, Predefined, Kfold, GroupKfold, LeaveOneGroupOut),

@@ -47,6 +47,68 @@ pub enum CropMode {
     Start,
 }
 
+/// What training and evaluation make of clips longer than the model input
+/// (`data.clip_frames`).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LongClips {
+    /// One crop per clip, where `data.crop` says (centre or start), for
+    /// training, evaluation and inference alike.
+    #[default]
+    Crop,
+    /// Training: a fresh random crop of every clip each epoch (seeded by
+    /// `train.seed` and the epoch, so runs repeat and resume). Validation and
+    /// test: a clip's prediction is the mean of the class probabilities of
+    /// all its windows (hop = half the input length, the last window ending
+    /// at the clip's end).
+    RandomCrop,
+    /// Every window of a clip (hop = half the input length, the last window
+    /// ending at the clip's end) is a training example of the clip's label;
+    /// validation and test as for `random_crop`.
+    Windows,
+}
+
+impl LongClips {
+    /// The TOML spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            LongClips::Crop => "crop",
+            LongClips::RandomCrop => "random_crop",
+            LongClips::Windows => "windows",
+        }
+    }
+}
+
+/// Annotation files read beside the audio (`data.annotations`): each
+/// annotated segment is an example.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AnnotationFormat {
+    /// No annotation files: whole files (or the manifest's `start`/`end`).
+    #[default]
+    None,
+    /// Raven selection tables: for `x.wav`, every `x*.selections.txt` in
+    /// its folder (Raven names them `x.Table.1.selections.txt`);
+    /// tab-separated, `Begin Time (s)`, `End Time (s)` and the label column
+    /// `data.annotation_column`.
+    Raven,
+    /// Audacity label tracks: `x.txt` beside `x.wav`, lines
+    /// `start<TAB>end<TAB>label` in seconds (frequency lines starting with
+    /// `\` are skipped).
+    Audacity,
+}
+
+impl AnnotationFormat {
+    /// The TOML spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            AnnotationFormat::None => "none",
+            AnnotationFormat::Raven => "raven",
+            AnnotationFormat::Audacity => "audacity",
+        }
+    }
+}
+
 /// `[data]`: the audio files and their labels.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -90,12 +152,82 @@ pub struct DataConfig {
     pub pad: PadMode,
     /// Which part of longer clips is kept: "center" or "start".
     pub crop: CropMode,
+    /// What training and evaluation make of clips longer than the input:
+    /// "crop", "random_crop" or "windows".
+    pub long_clips: LongClips,
+    /// Manifest column holding the start (seconds) of an annotated segment;
+    /// a row with `start` and `end` cells is that segment of its file.
+    pub start_column: String,
+    /// Manifest column holding the end (seconds) of an annotated segment.
+    pub end_column: String,
+    /// Annotation files beside the audio: "none", "raven" or "audacity".
+    pub annotations: AnnotationFormat,
+    /// Raven table column holding the label; empty = `Annotation`, else
+    /// `Species`.
+    pub annotation_column: String,
+    /// Unannotated parts of annotated files become examples of a
+    /// `background` class.
+    pub background: bool,
+    /// A folder of negative recordings, every file an example of the
+    /// `background` class.
+    pub background_dir: Option<PathBuf>,
 }
 
 impl DataConfig {
-    /// Whether files get a group: from `group` or from the layout.
+    /// The checks of the keys on long clips and strong labels; each message
+    /// names the key.
+    pub fn validate_segments(&self) -> Result<(), String> {
+        for (key, col) in [
+            ("data.start_column", &self.start_column),
+            ("data.end_column", &self.end_column),
+        ] {
+            if col.trim().is_empty() {
+                return Err(format!("{key}: the column name is empty"));
+            }
+        }
+        if self.annotations != AnnotationFormat::None {
+            if self.manifest.is_some() {
+                return Err(format!(
+                    "data.annotations: \"{}\" reads the annotation files beside the audio of \
+                     data.root; a manifest states its segments in its start and end columns \
+                     instead: remove one of the two",
+                    self.annotations.name()
+                ));
+            }
+            if self.layout != Layout::Files {
+                return Err(format!(
+                    "data.annotations: the \"{}\" layout states one label per file; set \
+                     data.layout = \"files\"",
+                    self.layout.name()
+                ));
+            }
+        }
+        if self.background && self.annotations == AnnotationFormat::None && self.manifest.is_none()
+        {
+            return Err(
+                "data.background: the unannotated parts of files need annotations \
+                 (data.annotations = \"raven\" or \"audacity\", or a manifest with start and \
+                 end columns); for a folder of negatives use data.background_dir"
+                    .into(),
+            );
+        }
+        if let Some(d) = &self.background_dir
+            && !d.is_dir()
+        {
+            return Err(format!(
+                "data.background_dir: {} is not a folder",
+                d.display()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether files get a group: from `group`, from the layout, or (for
+    /// annotated segments) their file.
     pub fn has_groups(&self) -> bool {
-        self.group != FieldSource::None || self.layout.has_groups()
+        self.group != FieldSource::None
+            || self.layout.has_groups()
+            || self.annotations != AnnotationFormat::None
     }
 }
 
@@ -130,6 +262,13 @@ impl Default for DataConfig {
             clip_frames: 0,
             pad: PadMode::Zero,
             crop: CropMode::Center,
+            long_clips: LongClips::Crop,
+            start_column: "start".into(),
+            end_column: "end".into(),
+            annotations: AnnotationFormat::None,
+            annotation_column: String::new(),
+            background: false,
+            background_dir: None,
         }
     }
 }

@@ -18,7 +18,10 @@ mod data;
 pub mod tune;
 
 pub use crate::source::Layout;
-pub use data::{AUDIO_EXTENSIONS, CropMode, DataConfig, FieldSource, PadMode, default_extensions};
+pub use data::{
+    AUDIO_EXTENSIONS, AnnotationFormat, CropMode, DataConfig, FieldSource, LongClips, PadMode,
+    default_extensions,
+};
 
 /// A whole run: data, split, features, normalization, model, training, report.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -215,6 +218,7 @@ impl Config {
         self.data.root = join(&self.data.root);
         self.split.root = Some(self.data.root.clone());
         self.data.manifest = self.data.manifest.as_deref().map(join);
+        self.data.background_dir = self.data.background_dir.as_deref().map(join);
         self.report.dir = join(&self.report.dir);
         self.cache.dir = self.cache.dir.as_deref().map(join);
     }
@@ -275,6 +279,7 @@ impl Config {
         if d.extensions.is_empty() {
             return Err("data.extensions: the list is empty; give e.g. [\"wav\"]".into());
         }
+        d.validate_segments()?;
         for (key, src) in [("data.label", &d.label), ("data.group", &d.group)] {
             match src {
                 FieldSource::Regex(re) => check_regex(key, re, true)?,

@@ -87,7 +87,7 @@ pub fn evaluate(
         networks.push(outcome.model);
     }
     let model = Classifier::ensemble(networks)?;
-    let proba = model.predict_proba(&fi.test.x, fi.test.len())?;
+    let proba = fi.test.predict_clips(&model)?;
     Ok(Some(Score {
         accuracy: crate::doctor::accuracy(&proba, &fi.test.y, k),
         epochs,
