@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use super::Event;
 use super::postprocess::{PostOptions, Tracker};
-use super::windows::{Spans, Window, Windower};
+use super::windows::{Window, Windower};
 use crate::bundle::LoadedModel;
 use crate::error::Error;
 
@@ -42,13 +42,12 @@ pub const DEFAULT_BATCH: usize = 32;
 pub struct Detector<'a> {
     m: &'a LoadedModel,
     windower: Windower,
-    spans: Spans,
     tracker: Tracker,
     /// Windows waiting for their batch.
     waiting: Vec<(Window, Vec<f32>)>,
     batch: usize,
     windows: u64,
-    /// Every window's span and probabilities, when asked for.
+    /// Every window's extent and probabilities, when asked for.
     trace: Option<Vec<(f64, f64, Vec<f32>)>>,
 }
 
@@ -61,8 +60,7 @@ impl<'a> Detector<'a> {
         Detector {
             m,
             windower: Windower::new(len, hop),
-            spans: Spans::new(m.input.sample_rate, hop),
-            tracker: Tracker::new(post),
+            tracker: Tracker::new(post, hop as f64 / f64::from(m.input.sample_rate)),
             waiting: Vec::new(),
             batch: batch.max(1),
             windows: 0,
@@ -142,7 +140,8 @@ impl<'a> Detector<'a> {
         let k = m.classes.len();
         for (j, (w, _)) in self.waiting.drain(..).enumerate() {
             let p = &proba[j * k..(j + 1) * k];
-            let (from, to) = self.spans.next(w);
+            let rate = f64::from(m.input.sample_rate);
+            let (from, to) = (w.start as f64 / rate, (w.start + w.len as u64) as f64 / rate);
             self.tracker.push(from, to, p, emit);
             if let Some(t) = &mut self.trace {
                 t.push((from, to, p.to_vec()));

@@ -8,14 +8,8 @@
 //! window is one short window (padded as in training by the model's input
 //! recipe).
 //!
-//! Time convention: a window's evidence stands for the `hop`-long span
-//! around its centre, `[centre - hop/2, centre + hop/2)`, so that the spans
-//! of consecutive windows tile the recording; the first span starts at 0
-//! and the last ends at the end of the recording. A sound shorter than the
-//! window is seen whole by the windows whose centres lie within it, so its
-//! onset lands within one hop of the truth; placing evidence over a
-//! window's whole extent instead would move every onset half a window
-//! early.
+//! Where events lie in time is decided from the windows' extents (see
+//! [`super::postprocess`]).
 //!
 //! Memory holds one window and one hop of samples, whatever the length of
 //! the recording.
@@ -117,35 +111,6 @@ impl Windower {
     }
 }
 
-/// The spans of time of consecutive windows (see the module doc).
-#[derive(Clone, Copy, Debug)]
-pub struct Spans {
-    rate: f64,
-    hop: f64,
-    /// End of the previous span, seconds.
-    last_end: f64,
-}
-
-impl Spans {
-    /// Spans for windows at `sample_rate` Hz every `hop` samples.
-    pub fn new(sample_rate: u32, hop: usize) -> Spans {
-        Spans {
-            rate: f64::from(sample_rate),
-            hop: hop as f64 / f64::from(sample_rate),
-            last_end: 0.0,
-        }
-    }
-
-    /// The span `[from, to)` of the next window, in seconds.
-    pub fn next(&mut self, w: Window) -> (f64, f64) {
-        let centre = (w.start as f64 + w.len as f64 / 2.0) / self.rate;
-        let from = self.last_end;
-        let to = (centre + self.hop / 2.0).max(from);
-        self.last_end = to;
-        (from, to)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,20 +145,6 @@ mod tests {
             assert_eq!(w.len(), 1);
             assert_eq!(w[0].0, Window { start: 0, len: 6 });
             assert!(windows_of(0, 10, 4, piece).is_empty());
-        }
-    }
-
-    #[test]
-    fn spans_tile_the_recording_around_window_centres() {
-        let mut s = Spans::new(10, 4);
-        let spans: Vec<(f64, f64)> = windows_of(25, 10, 4, 5)
-            .into_iter()
-            .map(|(w, _)| s.next(w))
-            .collect();
-        // Centres 0.5, 0.9, 1.3, 1.7, 2.0 s; hop 0.4 s.
-        let want = [(0.0, 0.7), (0.7, 1.1), (1.1, 1.5), (1.5, 1.9), (1.9, 2.2)];
-        for (g, w) in spans.iter().zip(want) {
-            assert!((g.0 - w.0).abs() < 1e-9 && (g.1 - w.1).abs() < 1e-9, "{spans:?}");
         }
     }
 }
