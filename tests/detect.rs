@@ -41,7 +41,8 @@ fn write_wav(path: &Path, samples: &[f32]) {
     };
     let mut w = hound::WavWriter::create(path, spec).unwrap();
     for s in samples {
-        w.write_sample((s.clamp(-1.0, 1.0) * 32767.0).round() as i16).unwrap();
+        w.write_sample((s.clamp(-1.0, 1.0) * 32767.0).round() as i16)
+            .unwrap();
     }
     w.finalize().unwrap();
 }
@@ -120,7 +121,12 @@ dir = "{runs}"
         )
         .unwrap();
         ok(&pipeline(&["run", cfg.to_str().unwrap(), "--quiet"]));
-        let run = std::fs::read_dir(dir.join("runs")).unwrap().next().unwrap().unwrap().path();
+        let run = std::fs::read_dir(dir.join("runs"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
         std::fs::rename(run, dir.join("model-run")).unwrap();
         make_recording(&dir);
         dir
@@ -192,11 +198,19 @@ fn truth(dir: &Path) -> Vec<Truth> {
 /// `(start, end, label)` of a CSV of events.
 fn events_csv(text: &str) -> Vec<(f64, f64, String)> {
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("path,start,end,label,confidence"), "{text}");
+    assert_eq!(
+        lines.next(),
+        Some("path,start,end,label,confidence"),
+        "{text}"
+    );
     lines
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            (f[1].parse().unwrap(), f[2].parse().unwrap(), f[3].to_string())
+            (
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+                f[3].to_string(),
+            )
         })
         .collect()
 }
@@ -224,7 +238,9 @@ fn words_are_found_within_one_hop_and_silence_stays_empty() {
     let ev = sorted(events_csv(&String::from_utf8_lossy(&out.stdout)));
     let truth = truth(dir);
     for t in &truth {
-        let hit = ev.iter().find(|e| e.2 == t.label && (e.0 - t.start).abs() <= HOP + 1e-9);
+        let hit = ev
+            .iter()
+            .find(|e| e.2 == t.label && (e.0 - t.start).abs() <= HOP + 1e-9);
         assert!(
             hit.is_some(),
             "{} at {:.3}-{:.3} s: no event of it starting within {HOP} s; events: {ev:?}",
@@ -236,7 +252,9 @@ fn words_are_found_within_one_hop_and_silence_stays_empty() {
     // Nothing where there is only noise: every event overlaps a word.
     for e in &ev {
         assert!(
-            truth.iter().any(|t| e.0 < t.end + HOP && e.1 > t.start - HOP),
+            truth
+                .iter()
+                .any(|t| e.0 < t.end + HOP && e.1 > t.start - HOP),
             "an event in the silence: {e:?}; truth at {:?}",
             truth.iter().map(|t| (t.start, t.end)).collect::<Vec<_>>()
         );
@@ -262,12 +280,23 @@ fn standard_input_gives_the_events_of_the_file() {
     for (what, input, extra) in [
         ("wav", bytes.clone(), vec![]),
         ("streaming wav", streaming, vec![]),
-        ("raw", raw, vec!["--raw-rate", "8000", "--raw-format", "s16le"]),
+        (
+            "raw",
+            raw,
+            vec!["--raw-rate", "8000", "--raw-format", "s16le"],
+        ),
     ] {
         let model = dir.join("model-run");
         let hop = HOP.to_string();
         let mut child = Command::new(env!("CARGO_BIN_EXE_pipeline"))
-            .args(["detect", "--quiet", "--model", model.to_str().unwrap(), "--hop", &hop])
+            .args([
+                "detect",
+                "--quiet",
+                "--model",
+                model.to_str().unwrap(),
+                "--hop",
+                &hop,
+            ])
             .args(&extra)
             .arg("-")
             .stdin(Stdio::piped())
@@ -293,7 +322,10 @@ fn standard_input_gives_the_events_of_the_file() {
                 .collect(),
         );
         assert_eq!(got, want, "{what}");
-        assert!(text.lines().skip(1).all(|l| l.starts_with("-,")), "{what}: {text}");
+        assert!(
+            text.lines().skip(1).all(|l| l.starts_with("-,")),
+            "{what}: {text}"
+        );
     }
 }
 
@@ -313,17 +345,37 @@ fn audacity_and_raven_outputs_read_back_and_annotations_are_scored() {
         let out_dir = tmp.path().join(format);
         let out = detect(
             dir,
-            &[inputs.to_str().unwrap(), "--format", format, "--out", out_dir.to_str().unwrap()],
+            &[
+                inputs.to_str().unwrap(),
+                "--format",
+                format,
+                "--out",
+                out_dir.to_str().unwrap(),
+            ],
         );
-        assert_eq!(out.status.code(), Some(1), "a bad file makes the exit code 1");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "a bad file makes the exit code 1"
+        );
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("broken.wav") && !err.contains("panicked"), "{err}");
-        let name = if format == "raven" { "long.Table.1.selections.txt" } else { "long.txt" };
+        assert!(
+            err.contains("broken.wav") && !err.contains("panicked"),
+            "{err}"
+        );
+        let name = if format == "raven" {
+            "long.Table.1.selections.txt"
+        } else {
+            "long.txt"
+        };
         let got = read_annotations(&out_dir.join(name)).unwrap();
         let got = sorted(got.into_iter().map(|a| (a.start, a.end, a.label)).collect());
         assert_eq!(got.len(), want.len(), "{format}");
         for (g, w) in got.iter().zip(&want) {
-            assert!((g.0 - w.0).abs() < 1e-3 && (g.1 - w.1).abs() < 1e-3 && g.2 == w.2, "{format}: {g:?} vs {w:?}");
+            assert!(
+                (g.0 - w.0).abs() < 1e-3 && (g.1 - w.1).abs() < 1e-3 && g.2 == w.2,
+                "{format}: {g:?} vs {w:?}"
+            );
         }
         assert!(out_dir.join(name.replace("long", "again")).is_file());
     }
@@ -332,7 +384,11 @@ fn audacity_and_raven_outputs_read_back_and_annotations_are_scored() {
     let report = tmp.path().join("report");
     let truth = tmp.path().join("truth.csv");
     let text = std::fs::read_to_string(dir.join("truth.csv")).unwrap();
-    std::fs::write(&truth, text.replace("long.wav", &dir.join("long.wav").display().to_string())).unwrap();
+    std::fs::write(
+        &truth,
+        text.replace("long.wav", &dir.join("long.wav").display().to_string()),
+    )
+    .unwrap();
     let out = detect(
         dir,
         &[
@@ -345,10 +401,14 @@ fn audacity_and_raven_outputs_read_back_and_annotations_are_scored() {
     );
     ok(&out);
     let m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("metrics.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(report.join("metrics.json")).unwrap())
+            .unwrap();
     let f1 = m["event_based"]["overall"]["f_measure"].as_f64().unwrap();
     assert!(f1 > 0.5, "event F1 {f1}: {m}");
-    assert_eq!(m["event_based"]["overall"]["counts"]["n_ref"].as_f64(), Some(5.0));
+    assert_eq!(
+        m["event_based"]["overall"]["counts"]["n_ref"].as_f64(),
+        Some(5.0)
+    );
     let html = std::fs::read_to_string(report.join("timeline.html")).unwrap();
     assert_eq!(html.matches("<svg").count(), 1);
     assert!(String::from_utf8_lossy(&out.stderr).contains("event-based"));
@@ -378,7 +438,10 @@ fn classify_per_window_rows_have_times() {
     for r in &rows {
         let (s, e) = (r["start"].as_f64().unwrap(), r["end"].as_f64().unwrap());
         assert!(s > last_start && e > s && e <= 20.0 + 1e-9, "{r}");
-        assert!(e - s <= 0.8 + 1e-6 && e - s > 0.7, "a window is 80 frames of 10 ms: {r}");
+        assert!(
+            e - s <= 0.8 + 1e-6 && e - s > 0.7,
+            "a window is 80 frames of 10 ms: {r}"
+        );
         last_start = s;
     }
     assert!((rows.last().unwrap()["end"].as_f64().unwrap() - 20.0).abs() < 0.011);

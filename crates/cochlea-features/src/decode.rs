@@ -243,7 +243,12 @@ pub fn decode_file_each(
         source,
     };
     if target_sr == 0 {
-        return Err(resample_error(path, 0, 0, "the requested sample rate is 0 Hz".into()));
+        return Err(resample_error(
+            path,
+            0,
+            0,
+            "the requested sample rate is 0 Hz".into(),
+        ));
     }
     let ext = path.extension().and_then(|e| e.to_str());
     let mut file = fs::File::open(path).map_err(io)?;

@@ -44,7 +44,10 @@ pub struct Annotation {
 /// bad.
 pub fn read_annotations(path: &Path) -> Result<Vec<Annotation>, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
     let first = text.lines().next().unwrap_or("");
     if first.contains("Begin Time (s)") || name.ends_with(".selections.txt") {
         raven(path, &text)
@@ -83,19 +86,30 @@ fn bad(path: &Path, line: usize, what: impl std::fmt::Display) -> Error {
 }
 
 fn seconds(path: &Path, line: usize, field: &str, v: &str) -> Result<f64, Error> {
-    let t: f64 = v
-        .trim()
-        .parse()
-        .map_err(|_| bad(path, line, format!("{field} {v:?} is not a number of seconds")))?;
+    let t: f64 = v.trim().parse().map_err(|_| {
+        bad(
+            path,
+            line,
+            format!("{field} {v:?} is not a number of seconds"),
+        )
+    })?;
     if !t.is_finite() || t < 0.0 {
-        return Err(bad(path, line, format!("{field} {v:?} must be a time >= 0")));
+        return Err(bad(
+            path,
+            line,
+            format!("{field} {v:?} must be a time >= 0"),
+        ));
     }
     Ok(t)
 }
 
 fn checked(path: &Path, line: usize, a: Annotation) -> Result<Annotation, Error> {
     if a.end < a.start {
-        return Err(bad(path, line, format!("end {} is before start {}", a.end, a.start)));
+        return Err(bad(
+            path,
+            line,
+            format!("end {} is before start {}", a.end, a.start),
+        ));
     }
     if a.label.trim().is_empty() {
         return Err(bad(path, line, "empty label"));
@@ -106,7 +120,10 @@ fn checked(path: &Path, line: usize, a: Annotation) -> Result<Annotation, Error>
 /// The audio a label file beside it stands for: its path up to the first
 /// of `cut` in the file name, without extension.
 fn audio_of(path: &Path, cut: &[&str]) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut stem = name.as_str();
     for c in cut {
         if let Some(i) = stem.find(c) {
@@ -126,7 +143,11 @@ fn audacity(path: &Path, text: &str) -> Result<Vec<Annotation>, Error> {
         }
         let f: Vec<&str> = line.split('\t').collect();
         if f.len() < 2 {
-            return Err(bad(path, i + 1, "expected start<TAB>end<TAB>label (an Audacity label file)"));
+            return Err(bad(
+                path,
+                i + 1,
+                "expected start<TAB>end<TAB>label (an Audacity label file)",
+            ));
         }
         let a = Annotation {
             path: audio.clone(),
@@ -147,10 +168,17 @@ fn column(header: &[&str], names: &[&str]) -> Option<usize> {
 
 fn raven(path: &Path, text: &str) -> Result<Vec<Annotation>, Error> {
     let mut lines = text.lines().enumerate();
-    let header: Vec<&str> = lines.next().map(|(_, l)| l.split('\t').collect()).unwrap_or_default();
+    let header: Vec<&str> = lines
+        .next()
+        .map(|(_, l)| l.split('\t').collect())
+        .unwrap_or_default();
     let need = |names: &[&str]| {
         column(&header, names).ok_or_else(|| {
-            bad(path, 1, format!("a Raven selection table needs a {:?} column", names[0]))
+            bad(
+                path,
+                1,
+                format!("a Raven selection table needs a {:?} column", names[0]),
+            )
         })
     };
     let (b, e) = (need(&["Begin Time (s)"])?, need(&["End Time (s)"])?);
@@ -187,7 +215,9 @@ fn raven(path: &Path, text: &str) -> Result<Vec<Annotation>, Error> {
 }
 
 fn csv_table(path: &Path, text: &str) -> Result<Vec<Annotation>, Error> {
-    let mut r = ::csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
+    let mut r = ::csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
     let header: Vec<String> = r
         .headers()
         .map_err(|e| bad(path, 1, e))?
@@ -197,7 +227,15 @@ fn csv_table(path: &Path, text: &str) -> Result<Vec<Annotation>, Error> {
     let h: Vec<&str> = header.iter().map(String::as_str).collect();
     let need = |names: &[&str]| {
         column(&h, names).ok_or_else(|| {
-            bad(path, 1, format!("the header needs a {:?} column (has: {})", names[0], header.join(", ")))
+            bad(
+                path,
+                1,
+                format!(
+                    "the header needs a {:?} column (has: {})",
+                    names[0],
+                    header.join(", ")
+                ),
+            )
         })
     };
     let (p, s, e) = (
@@ -230,10 +268,17 @@ mod tests {
     fn the_three_formats_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        std::fs::write(d.join("night.txt"), "1.5\t2.25\towl\n\\\t100\t2000\n3\t4\tfox\n").unwrap();
+        std::fs::write(
+            d.join("night.txt"),
+            "1.5\t2.25\towl\n\\\t100\t2000\n3\t4\tfox\n",
+        )
+        .unwrap();
         let a = read_annotations(&d.join("night.txt")).unwrap();
         assert_eq!(a.len(), 2);
-        assert_eq!((a[0].start, a[0].end, a[0].label.as_str()), (1.5, 2.25, "owl"));
+        assert_eq!(
+            (a[0].start, a[0].end, a[0].label.as_str()),
+            (1.5, 2.25, "owl")
+        );
         assert!(same_recording(&a[0].path, &d.join("night.wav")));
         assert!(!same_recording(&a[0].path, &d.join("day.wav")));
 
@@ -248,7 +293,11 @@ mod tests {
         assert_eq!(a[1].label, "fox");
         assert!(same_recording(&a[1].path, &d.join("night.flac")));
 
-        std::fs::write(d.join("t.csv"), "path,start,end,label\nsub/a.wav,0.1,0.2,x\n").unwrap();
+        std::fs::write(
+            d.join("t.csv"),
+            "path,start,end,label\nsub/a.wav,0.1,0.2,x\n",
+        )
+        .unwrap();
         let a = read_annotations(&d.join("t.csv")).unwrap();
         assert_eq!(a[0].path, d.join("sub/a.wav"));
         assert_eq!(a[0].label, "x");
@@ -258,9 +307,16 @@ mod tests {
     fn bad_rows_name_the_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("t.csv");
-        std::fs::write(&p, "path,start,end,label\na.wav,0.1,0.2,x\na.wav,0.5,zero,y\n").unwrap();
+        std::fs::write(
+            &p,
+            "path,start,end,label\na.wav,0.1,0.2,x\na.wav,0.5,zero,y\n",
+        )
+        .unwrap();
         let e = read_annotations(&p).unwrap_err().to_string();
-        assert!(e.contains("t.csv") && e.contains("line 3") && e.contains("zero"), "{e}");
+        assert!(
+            e.contains("t.csv") && e.contains("line 3") && e.contains("zero"),
+            "{e}"
+        );
         std::fs::write(&p, "file,when,label\n").unwrap();
         let e = read_annotations(&p).unwrap_err().to_string();
         assert!(e.contains("\"start\""), "{e}");

@@ -126,7 +126,9 @@ impl<'a> Detector<'a> {
                 let f = ex.compute(s);
                 if f.data.iter().any(|v| !v.is_finite()) {
                     let at = w.start as f64 / f64::from(spec.sample_rate);
-                    return Err(format!("features are not finite in the window at {at:.3} s"));
+                    return Err(format!(
+                        "features are not finite in the window at {at:.3} s"
+                    ));
                 }
                 Ok(spec.prepare(&f))
             })
@@ -141,7 +143,10 @@ impl<'a> Detector<'a> {
         for (j, (w, _)) in self.waiting.drain(..).enumerate() {
             let p = &proba[j * k..(j + 1) * k];
             let rate = f64::from(m.input.sample_rate);
-            let (from, to) = (w.start as f64 / rate, (w.start + w.len as u64) as f64 / rate);
+            let (from, to) = (
+                w.start as f64 / rate,
+                (w.start + w.len as u64) as f64 / rate,
+            );
             self.tracker.push(from, to, p, emit);
             if let Some(t) = &mut self.trace {
                 t.push((from, to, p.to_vec()));

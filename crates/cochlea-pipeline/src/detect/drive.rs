@@ -118,15 +118,17 @@ pub fn detect_stream<R: Read>(
     emit: &mut dyn FnMut(&Event),
 ) -> Result<Recording, Error> {
     let rate = job.model.input.sample_rate;
-    let mut rs = resample::Stream::new(pcm.rate, rate)
-        .map_err(|e| Error::Data(format!("{}: resampling {} Hz to {rate} Hz: {e}", name.display(), pcm.rate)))?;
+    let mut rs = resample::Stream::new(pcm.rate, rate).map_err(|e| {
+        Error::Data(format!(
+            "{}: resampling {} Hz to {rate} Hz: {e}",
+            name.display(),
+            pcm.rate
+        ))
+    })?;
     let mut d = detector(job);
     let mut piece = Vec::new();
     let mut send = |d: &mut Detector<'_>, x: &[f32]| d.push(x, &mut |e| emit(&e));
-    while pcm
-        .read_into(&mut piece)
-        .map_err(|e| Error::io(name, e))?
-    {
+    while pcm.read_into(&mut piece).map_err(|e| Error::io(name, e))? {
         rs.push(&piece)
             .map_err(|e| Error::Data(format!("{}: {e}", name.display())))?;
         piece.clear();

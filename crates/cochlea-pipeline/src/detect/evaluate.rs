@@ -12,9 +12,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::Event;
 use super::annotations::{Annotation, same_recording};
 use super::metrics::{EventBased, EventParams, Results, SegmentBased};
-use super::Event;
 
 /// Scores of a detection run against annotations.
 #[derive(Clone, Debug, Serialize)]
@@ -114,7 +114,10 @@ pub fn summary(e: &Evaluation) -> String {
          segment-based ({} s segments): F1 {} micro, {} macro; error rate {:.3}\n",
         e.params.t_collar,
         if e.params.evaluate_offset {
-            format!(", offset within max({} s, {} of length)", e.params.t_collar, e.params.percentage_of_length)
+            format!(
+                ", offset within max({} s, {} of length)",
+                e.params.t_collar, e.params.percentage_of_length
+            )
         } else {
             String::new()
         },

@@ -217,20 +217,32 @@ impl EventBased {
     fn offset_ok(&self, r: &Event, e: &Event) -> bool {
         !self.params.evaluate_offset || {
             let len = r.end - r.start;
-            (r.end - e.end).abs() <= self.params.t_collar.max(self.params.percentage_of_length * len)
+            (r.end - e.end).abs()
+                <= self
+                    .params
+                    .t_collar
+                    .max(self.params.percentage_of_length * len)
         }
     }
 
     /// The pairs (reference, estimate) of a maximum matching of the events
     /// whose times agree (and labels, with `same_label`).
-    fn matching(&self, reference: &[&Event], estimated: &[&Event], same_label: bool) -> Vec<(usize, usize)> {
+    fn matching(
+        &self,
+        reference: &[&Event],
+        estimated: &[&Event],
+        same_label: bool,
+    ) -> Vec<(usize, usize)> {
         // `numpy.where(hit_matrix)`: reference-major order; the graph maps
         // each estimate to its references in order of first appearance.
         let mut graph: Vec<(usize, Vec<usize>)> = Vec::new();
         let mut at: HashMap<usize, usize> = HashMap::new();
         for (j, r) in reference.iter().enumerate() {
             for (i, e) in estimated.iter().enumerate() {
-                if (!same_label || r.label == e.label) && self.onset_ok(r, e) && self.offset_ok(r, e) {
+                if (!same_label || r.label == e.label)
+                    && self.onset_ok(r, e)
+                    && self.offset_ok(r, e)
+                {
                     let k = *at.entry(i).or_insert_with(|| {
                         graph.push((i, Vec::new()));
                         graph.len() - 1

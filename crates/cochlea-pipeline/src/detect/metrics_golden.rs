@@ -34,15 +34,23 @@ fn compare(case: &str, ours: &Results, want: &Value) {
         for (k, w) in want.as_object().unwrap() {
             let g = &got[k];
             match (w.as_f64(), g.as_f64()) {
-                (None, None) => assert!(w.is_null() && g.is_null(), "{case} {what}.{k}: {g} vs {w}"),
-                (Some(w), Some(g)) => assert!((g - w).abs() <= 1e-12, "{case} {what}.{k}: {g} vs {w}"),
+                (None, None) => {
+                    assert!(w.is_null() && g.is_null(), "{case} {what}.{k}: {g} vs {w}")
+                }
+                (Some(w), Some(g)) => {
+                    assert!((g - w).abs() <= 1e-12, "{case} {what}.{k}: {g} vs {w}")
+                }
                 _ => panic!("{case} {what}.{k}: ours {g}, sed_eval {w}"),
             }
             checked += 1;
         }
     };
     check("overall".into(), &ours["overall"], &want["overall"]);
-    check("average".into(), &ours["class_wise_average"], &want["class_wise_average"]);
+    check(
+        "average".into(),
+        &ours["class_wise_average"],
+        &want["class_wise_average"],
+    );
     for (label, w) in want["class_wise"].as_object().unwrap() {
         check(format!("class {label}"), &ours["class_wise"][label], w);
     }
@@ -78,7 +86,11 @@ fn event_and_segment_metrics_match_sed_eval() {
             for (r, est) in &files {
                 m.evaluate(r, est);
             }
-            compare(&format!("{name} event {params:?}"), &m.results(), &e["results"]);
+            compare(
+                &format!("{name} event {params:?}"),
+                &m.results(),
+                &e["results"],
+            );
         }
         for s in case["segment"].as_array().unwrap() {
             let res = s["time_resolution"].as_f64().unwrap();
@@ -86,7 +98,11 @@ fn event_and_segment_metrics_match_sed_eval() {
             for (r, est) in &files {
                 m.evaluate(r, est);
             }
-            compare(&format!("{name} segment {res}"), &m.results(), &s["results"]);
+            compare(
+                &format!("{name} segment {res}"),
+                &m.results(),
+                &s["results"],
+            );
         }
     }
 }

@@ -62,7 +62,9 @@ fn check_p(what: &str, p: f32) -> Result<(), Error> {
     if p.is_finite() && p > 0.0 && p <= 1.0 {
         Ok(())
     } else {
-        Err(Error::Data(format!("{what} {p}: a probability in (0, 1] is needed")))
+        Err(Error::Data(format!(
+            "{what} {p}: a probability in (0, 1] is needed"
+        )))
     }
 }
 
@@ -74,7 +76,10 @@ impl Settings {
         if let Some(off) = self.threshold_off {
             check_p("--threshold-off", off)?;
         }
-        for (what, v) in [("--merge-gap", self.merge_gap), ("--min-duration", self.min_duration)] {
+        for (what, v) in [
+            ("--merge-gap", self.merge_gap),
+            ("--min-duration", self.min_duration),
+        ] {
             if !v.is_finite() || v < 0.0 {
                 return Err(Error::Data(format!("{what} {v}: seconds >= 0 are needed")));
             }
@@ -103,7 +108,11 @@ impl Settings {
                 .map(|c| find("--ignore", c.trim()))
                 .collect::<Result<_, _>>()?,
             None => (0..classes.len())
-                .filter(|&i| DEFAULT_IGNORE.iter().any(|d| d.eq_ignore_ascii_case(&classes[i])))
+                .filter(|&i| {
+                    DEFAULT_IGNORE
+                        .iter()
+                        .any(|d| d.eq_ignore_ascii_case(&classes[i]))
+                })
                 .collect(),
         };
         for &i in &ignored {
@@ -163,9 +172,17 @@ mod tests {
         .resolve(&classes)
         .unwrap_err()
         .to_string();
-        assert!(e.contains("--ignore") && e.contains("\"cat\"") && e.contains("owl, Background, fox"), "{e}");
+        assert!(
+            e.contains("--ignore") && e.contains("\"cat\"") && e.contains("owl, Background, fox"),
+            "{e}"
+        );
         assert!(parse_thresholds("fox").is_err());
-        let e = Settings { threshold: 1.5, ..settings() }.resolve(&classes).unwrap_err();
+        let e = Settings {
+            threshold: 1.5,
+            ..settings()
+        }
+        .resolve(&classes)
+        .unwrap_err();
         assert!(e.to_string().contains("--threshold"));
         let all = Settings {
             ignore: Some(classes.clone()),

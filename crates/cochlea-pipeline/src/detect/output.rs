@@ -112,7 +112,12 @@ impl EventWriter {
     }
 
     /// One event of `path` to `out`.
-    pub fn write(&mut self, out: &mut dyn std::io::Write, path: &Path, e: &Event) -> std::io::Result<()> {
+    pub fn write(
+        &mut self,
+        out: &mut dyn std::io::Write,
+        path: &Path,
+        e: &Event,
+    ) -> std::io::Result<()> {
         let r3 = |t: f64| (t * 1000.0).round() / 1000.0;
         match self.format {
             EventFormat::Csv => write_record(
@@ -159,7 +164,12 @@ impl EventWriter {
 /// The file the events of `audio` go to in the folder `dir`, made unique
 /// against `taken` (two recordings with the same stem in different
 /// folders get `-2`, `-3`, ...).
-pub fn output_path(dir: &Path, format: EventFormat, audio: &Path, taken: &mut std::collections::HashSet<PathBuf>) -> PathBuf {
+pub fn output_path(
+    dir: &Path,
+    format: EventFormat,
+    audio: &Path,
+    taken: &mut std::collections::HashSet<PathBuf>,
+) -> PathBuf {
     let name = format.file_name(audio);
     let mut p = dir.join(&name);
     let mut n = 2;

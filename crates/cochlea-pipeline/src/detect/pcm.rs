@@ -49,8 +49,12 @@ impl RawFormat {
         let v = match self {
             RawFormat::U8 => (f32::from(b[0]) / 128.0) - 1.0,
             RawFormat::S16le => f32::from(i16::from_le_bytes([b[0], b[1]])) / 32_768.0,
-            RawFormat::S24le => (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / 8_388_608.0,
-            RawFormat::S32le => (f64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])) / 2_147_483_648.0) as f32,
+            RawFormat::S24le => {
+                (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / 8_388_608.0
+            }
+            RawFormat::S32le => {
+                (f64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])) / 2_147_483_648.0) as f32
+            }
             RawFormat::F32le => f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
             RawFormat::F64le => f64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8])) as f32,
         };
@@ -95,13 +99,20 @@ impl<R: Read> PcmStream<R> {
     pub fn wav(mut r: R, name: &str) -> Result<PcmStream<R>, Error> {
         let read = |r: &mut R, n: usize, what: &str| -> Result<Vec<u8>, Error> {
             let mut b = vec![0; n];
-            r.read_exact(&mut b)
-                .map_err(|e| bad(name, format!("{what}: {e} (not a WAV stream? raw PCM needs --raw-rate)")))?;
+            r.read_exact(&mut b).map_err(|e| {
+                bad(
+                    name,
+                    format!("{what}: {e} (not a WAV stream? raw PCM needs --raw-rate)"),
+                )
+            })?;
             Ok(b)
         };
         let riff = read(&mut r, 12, "reading the RIFF header")?;
         if !(riff[0..4] == *b"RIFF" || riff[0..4] == *b"RF64") || riff[8..12] != *b"WAVE" {
-            return Err(bad(name, "not a WAV stream (no RIFF/WAVE header); for raw PCM give --raw-rate"));
+            return Err(bad(
+                name,
+                "not a WAV stream (no RIFF/WAVE header); for raw PCM give --raw-rate",
+            ));
         }
         let mut fmt: Option<(RawFormat, u16, u32)> = None;
         loop {
@@ -109,7 +120,11 @@ impl<R: Read> PcmStream<R> {
             let size = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
             match &h[0..4] {
                 b"fmt " => {
-                    let f = read(&mut r, size as usize + (size as usize & 1), "reading the fmt chunk")?;
+                    let f = read(
+                        &mut r,
+                        size as usize + (size as usize & 1),
+                        "reading the fmt chunk",
+                    )?;
                     if f.len() < 16 {
                         return Err(bad(name, "fmt chunk shorter than 16 bytes"));
                     }
@@ -130,7 +145,9 @@ impl<R: Read> PcmStream<R> {
                         _ => {
                             return Err(bad(
                                 name,
-                                format!("WAV format tag {tag} with {bits} bits is not supported in a stream (PCM 8/16/24/32-bit, float 32/64-bit)"),
+                                format!(
+                                    "WAV format tag {tag} with {bits} bits is not supported in a stream (PCM 8/16/24/32-bit, float 32/64-bit)"
+                                ),
                             ));
                         }
                     };
@@ -143,7 +160,11 @@ impl<R: Read> PcmStream<R> {
                     let Some((format, channels, rate)) = fmt else {
                         return Err(bad(name, "data chunk before the fmt chunk"));
                     };
-                    let left = if size == 0 || size == u32::MAX { u64::MAX } else { u64::from(size) };
+                    let left = if size == 0 || size == u32::MAX {
+                        u64::MAX
+                    } else {
+                        u64::from(size)
+                    };
                     let mut s = PcmStream::raw(r, rate, channels, format);
                     s.left = left;
                     return Ok(s);
@@ -231,13 +252,24 @@ mod tests {
 
     #[test]
     fn streaming_headers_read_to_the_end_and_declared_sizes_stop() {
-        let pcm: Vec<u8> = [1000i16, -2000, 3000, 32767].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let pcm: Vec<u8> = [1000i16, -2000, 3000, 32767]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
         for size in [0, u32::MAX] {
             let mut b = header(size, 1, 16);
             b.extend_from_slice(&pcm);
             let s = PcmStream::wav(&b[..], "stdin").unwrap();
             assert_eq!((s.rate, s.channels), (16_000, 1));
-            assert_eq!(all(s), vec![1000.0 / 32768.0, -2000.0 / 32768.0, 3000.0 / 32768.0, 32767.0 / 32768.0]);
+            assert_eq!(
+                all(s),
+                vec![
+                    1000.0 / 32768.0,
+                    -2000.0 / 32768.0,
+                    3000.0 / 32768.0,
+                    32767.0 / 32768.0
+                ]
+            );
         }
         let mut b = header(4, 1, 16);
         b.extend_from_slice(&pcm);
@@ -246,12 +278,21 @@ mod tests {
         let mut b = header(0, 2, 16);
         b.extend_from_slice(&pcm);
         let m = all(PcmStream::wav(&b[..], "stdin").unwrap());
-        assert_eq!(m, vec![(1000.0 / 32768.0 + -2000.0 / 32768.0) * 0.5, (3000.0 / 32768.0 + 32767.0 / 32768.0) * 0.5]);
+        assert_eq!(
+            m,
+            vec![
+                (1000.0 / 32768.0 + -2000.0 / 32768.0) * 0.5,
+                (3000.0 / 32768.0 + 32767.0 / 32768.0) * 0.5
+            ]
+        );
         // Raw.
         let m = all(PcmStream::raw(&pcm[..], 8000, 1, RawFormat::S16le));
         assert_eq!(m.len(), 4);
         // Not WAV.
-        let e = PcmStream::wav(&b"hello world, not audio"[..], "stdin").err().unwrap().to_string();
+        let e = PcmStream::wav(&b"hello world, not audio"[..], "stdin")
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("stdin") && e.contains("--raw-rate"), "{e}");
     }
 }

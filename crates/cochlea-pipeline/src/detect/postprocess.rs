@@ -87,7 +87,10 @@ impl Active {
             (self.last.0, self.first.1)
         } else {
             let centre = |w: (f64, f64)| (w.0 + w.1) / 2.0;
-            (centre(self.first) - hop / 2.0, centre(self.last) + hop / 2.0)
+            (
+                centre(self.first) - hop / 2.0,
+                centre(self.last) + hop / 2.0,
+            )
         };
         start = start.max(0.0);
         stop = stop.min(end).max(start);
@@ -214,7 +217,12 @@ impl Tracker {
 /// Runs a [`Tracker`] over a whole sequence: `windows` holds each window's
 /// extent and probabilities, `hop` the seconds between window starts,
 /// `end` the recording's length. Events in the order they become final.
-pub fn events_of(opts: &PostOptions, windows: &[(f64, f64, Vec<f32>)], hop: f64, end: f64) -> Vec<Event> {
+pub fn events_of(
+    opts: &PostOptions,
+    windows: &[(f64, f64, Vec<f32>)],
+    hop: f64,
+    end: f64,
+) -> Vec<Event> {
     let mut out = Vec::new();
     let mut t = Tracker::new(opts.clone(), hop);
     for (from, to, p) in windows {
@@ -259,12 +267,20 @@ mod tests {
     #[test]
     fn hysteresis_starts_at_on_and_ends_under_off() {
         // 0.6 starts, 0.4 keeps it (>= off 0.3), 0.2 ends it.
-        let ev = events_of_(&opts(0.5, 0.3, 0.0, 0.0), &seq(&[0.1, 0.6, 0.4, 0.2, 0.1]), 2.5);
+        let ev = events_of_(
+            &opts(0.5, 0.3, 0.0, 0.0),
+            &seq(&[0.1, 0.6, 0.4, 0.2, 0.1]),
+            2.5,
+        );
         assert_eq!(spans(&ev), vec![(0.5, 1.5)]);
         assert_eq!(ev[0].label, "bird");
         assert_eq!(ev[0].confidence, 0.6);
         // Without hysteresis (off = on) the dip cuts it.
-        let ev = events_of_(&opts(0.5, 0.5, 0.0, 0.0), &seq(&[0.1, 0.6, 0.4, 0.7, 0.1]), 2.5);
+        let ev = events_of_(
+            &opts(0.5, 0.5, 0.0, 0.0),
+            &seq(&[0.1, 0.6, 0.4, 0.7, 0.1]),
+            2.5,
+        );
         assert_eq!(spans(&ev), vec![(0.5, 1.0), (1.5, 2.0)]);
         // A value between off and on never starts an event.
         let ev = events_of_(&opts(0.5, 0.3, 0.0, 0.0), &seq(&[0.4, 0.45, 0.4]), 1.5);

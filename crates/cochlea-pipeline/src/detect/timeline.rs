@@ -15,7 +15,13 @@ const LANE: f64 = 26.0;
 /// One recording's timeline as SVG: `labels` lanes, reference events
 /// (blue, upper half) and detections (orange, lower half, opacity by
 /// confidence) over `[0, duration]` seconds.
-pub fn svg(title: &str, duration: f64, labels: &[String], reference: &[Event], detected: &[Event]) -> String {
+pub fn svg(
+    title: &str,
+    duration: f64,
+    labels: &[String],
+    reference: &[Event],
+    detected: &[Event],
+) -> String {
     let duration = reference
         .iter()
         .chain(detected)
@@ -77,7 +83,10 @@ pub fn svg(title: &str, duration: f64, labels: &[String], reference: &[Event], d
 }
 
 fn nice_step(raw: f64) -> f64 {
-    let steps = [0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0];
+    let steps = [
+        0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0,
+        3600.0,
+    ];
     steps.iter().copied().find(|&s| s >= raw).unwrap_or(7200.0)
 }
 
@@ -101,7 +110,13 @@ pub fn html(e: &Evaluation, files: &[Lane]) -> String {
     );
     s.push_str(&format!("<pre>{}</pre>\n", esc(&summary(e))));
     for (path, duration, r, d) in files {
-        s.push_str(&svg(&path.display().to_string(), *duration, &e.labels, r, d));
+        s.push_str(&svg(
+            &path.display().to_string(),
+            *duration,
+            &e.labels,
+            r,
+            d,
+        ));
     }
     s.push_str("</body></html>\n");
     s
@@ -120,7 +135,13 @@ mod tests {
             confidence: 0.9,
         };
         let labels = vec!["a".to_string(), "b<".to_string()];
-        let out = svg("x & y", 10.0, &labels, &[ev(1.0, 2.0, "a")], &[ev(1.1, 2.2, "a"), ev(5.0, 6.0, "b<")]);
+        let out = svg(
+            "x & y",
+            10.0,
+            &labels,
+            &[ev(1.0, 2.0, "a")],
+            &[ev(1.1, 2.2, "a"), ev(5.0, 6.0, "b<")],
+        );
         assert_eq!(out.matches("<title>").count(), 3);
         assert!(out.contains("x &amp; y") && out.contains("b&lt;"));
     }

@@ -64,7 +64,8 @@ impl Windower {
             // Take no more than completes the next window, so the buffer
             // stays within one window and one hop (or two windows when the
             // hop is longer than the window).
-            let need = (self.next + self.len as u64).saturating_sub(self.buf_start + self.buf.len() as u64);
+            let need = (self.next + self.len as u64)
+                .saturating_sub(self.buf_start + self.buf.len() as u64);
             let take = (need as usize).clamp(1, x.len().max(1)).min(x.len());
             self.buf.extend_from_slice(&x[..take]);
             self.total += take as u64;

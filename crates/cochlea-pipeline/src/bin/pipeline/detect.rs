@@ -75,7 +75,9 @@ pub fn detect(a: DetectArgs, quiet: bool, threads: Option<usize>) -> Result<Exit
         model: &m,
         hop,
         post,
-        batch: a.batch.unwrap_or(if stdin { 1 } else { detector::DEFAULT_BATCH }),
+        batch: a
+            .batch
+            .unwrap_or(if stdin { 1 } else { detector::DEFAULT_BATCH }),
         trace: false,
     };
     let started = Instant::now();
@@ -178,7 +180,14 @@ pub fn detect(a: DetectArgs, quiet: bool, threads: Option<usize>) -> Result<Exit
     })
 }
 
-fn report_speed(events: usize, files: usize, failed: usize, seconds: f64, windows: u64, started: Instant) {
+fn report_speed(
+    events: usize,
+    files: usize,
+    failed: usize,
+    seconds: f64,
+    windows: u64,
+    started: Instant,
+) {
     let wall = started.elapsed().as_secs_f64().max(1e-9);
     eprintln!(
         "detected {events} events in {files} recordings ({failed} failed): {seconds:.1} s of audio, \
@@ -251,9 +260,15 @@ fn annotations(labels: &Path, done: &[Recording]) -> Result<Vec<Annotation>> {
             continue;
         };
         for p in &names {
-            let n = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let n = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let ours = n.ends_with(".events.csv") || n.ends_with(".events.jsonl");
-            if n.starts_with(&format!("{stem}.")) && !ours && (n.ends_with(".txt") || n.ends_with(".csv")) {
+            if n.starts_with(&format!("{stem}."))
+                && !ours
+                && (n.ends_with(".txt") || n.ends_with(".csv"))
+            {
                 // Annotations beside the audio name it by stem: bind them to
                 // this recording.
                 out.extend(read_annotations(p)?.into_iter().map(|mut x| {
@@ -304,7 +319,10 @@ fn score(a: &DetectArgs, labels: &Path, done: &[Recording]) -> Result<()> {
             )
         })
         .collect();
-    atomic::write(&a.report.join("timeline.html"), timeline::html(&e, &lanes).as_bytes())?;
+    atomic::write(
+        &a.report.join("timeline.html"),
+        timeline::html(&e, &lanes).as_bytes(),
+    )?;
     eprintln!(
         "wrote {} and {}",
         a.report.join("metrics.json").display(),
