@@ -289,7 +289,7 @@ pub fn decode_file_each(
     }
     Ok(StreamInfo {
         source_sample_rate: d.source_rate,
-        channels: u16::try_from(d.channels).unwrap_or(u16::MAX),
+        channels: d.channels,
         source_frames: d.source_frames,
         duration_s: d.source_frames as f64 / f64::from(d.source_rate),
     })
@@ -370,6 +370,9 @@ struct Decoded {
     stats: Levels,
 }
 
+/// Where [`decode_file_each`] hands out samples.
+type Sink<'a> = dyn FnMut(&[f32]) + 'a;
+
 /// With a `sink`, the output goes to it as it is made and `samples` comes
 /// back empty.
 fn decode_mono(
@@ -378,7 +381,7 @@ fn decode_mono(
     ext: Option<&str>,
     target_sr: u32,
     path: &Path,
-    mut sink: Option<&mut dyn FnMut(&[f32])>,
+    mut sink: Option<&mut Sink<'_>>,
 ) -> Result<Decoded, Error> {
     let malformed = |reason: String| Error::Malformed {
         path: path.to_path_buf(),

@@ -33,6 +33,10 @@ pub fn window_samples(m: &LoadedModel, frames: usize) -> usize {
     lo
 }
 
+/// Every window's extent `[start, end)` in seconds and its class
+/// probabilities.
+pub type Trace = Vec<(f64, f64, Vec<f32>)>;
+
 /// Windows scored per model call by default: large enough to keep the
 /// network busy, small enough that an event is reported a few seconds
 /// after it ends.
@@ -48,7 +52,7 @@ pub struct Detector<'a> {
     batch: usize,
     windows: u64,
     /// Every window's extent and probabilities, when asked for.
-    trace: Option<Vec<(f64, f64, Vec<f32>)>>,
+    trace: Option<Trace>,
 }
 
 impl<'a> Detector<'a> {
@@ -93,10 +97,7 @@ impl<'a> Detector<'a> {
     /// The end of the recording: the last windows are scored and every
     /// event still open goes to `emit`. Returns the windows scored and the
     /// per-window trace if one was kept.
-    pub fn finish(
-        mut self,
-        emit: &mut dyn FnMut(Event),
-    ) -> Result<(u64, Option<Vec<(f64, f64, Vec<f32>)>>), Error> {
+    pub fn finish(mut self, emit: &mut dyn FnMut(Event)) -> Result<(u64, Option<Trace>), Error> {
         let end = self.seconds();
         let windower = std::mem::replace(&mut self.windower, Windower::new(1, 1));
         let waiting = &mut self.waiting;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use cochlea_features::{decode, resample};
 
 use super::Event;
-use super::detector::Detector;
+use super::detector::{Detector, Trace};
 use super::pcm::PcmStream;
 use super::postprocess::PostOptions;
 use crate::bundle::LoadedModel;
@@ -40,7 +40,7 @@ pub struct Recording {
     /// stream).
     pub events: Vec<Event>,
     /// Per window: span and class probabilities (when asked for).
-    pub trace: Option<Vec<(f64, f64, Vec<f32>)>>,
+    pub trace: Option<Trace>,
 }
 
 /// Ends the recording; its last events go to `emit` and, if kept, join

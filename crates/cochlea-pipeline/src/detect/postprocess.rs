@@ -131,22 +131,22 @@ impl Tracker {
     /// probability per class. Events that are final now go to `emit`.
     pub fn push(&mut self, from: f64, to: f64, p: &[f32], emit: &mut dyn FnMut(Event)) {
         let best = crate::metrics::argmax(p);
-        for c in 0..self.opts.classes.len() {
+        for (c, &pc) in p.iter().enumerate() {
             match &mut self.active[c] {
-                Some(a) if p[c] >= self.opts.off[c] => {
+                Some(a) if pc >= self.opts.off[c] => {
                     a.last = (from, to);
-                    a.confidence = a.confidence.max(p[c]);
+                    a.confidence = a.confidence.max(pc);
                 }
                 Some(a) => {
                     let closed = a.span(self.hop, f64::INFINITY);
                     self.active[c] = None;
                     self.close(c, closed, emit);
                 }
-                None if c == best && p[c] >= self.opts.on[c] => {
+                None if c == best && pc >= self.opts.on[c] => {
                     self.active[c] = Some(Active {
                         first: (from, to),
                         last: (from, to),
-                        confidence: p[c],
+                        confidence: pc,
                     });
                 }
                 None => {}
