@@ -184,7 +184,7 @@ fn decode_stream(
         channels,
         non_finite,
         stats,
-    } = decode_mono(mss, byte_len, ext, target_sr, path)?;
+    } = decode_mono(mss, byte_len, ext, target_sr, path, None)?;
     if source_frames == 0 {
         return Err(Error::Empty {
             path: path.to_path_buf(),
@@ -211,6 +211,87 @@ fn decode_stream(
         samples,
         sample_rate: target_sr,
         info,
+    })
+}
+
+/// What [`decode_file_each`] learnt about a file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamInfo {
+    /// The file's sample rate in Hz.
+    pub source_sample_rate: u32,
+    /// Channels in the file (averaged into one).
+    pub channels: u16,
+    /// Frames (samples per channel) in the file, before resampling.
+    pub source_frames: u64,
+    /// Duration in seconds, `source_frames / source_sample_rate`.
+    pub duration_s: f64,
+}
+
+/// [`decode_file`] for recordings of any length: the mono samples at
+/// `target_sr` go to `sink` piece by piece as they are decoded and
+/// resampled, and are never held whole (memory: one packet and the
+/// resampler's chunk). The concatenated pieces are the samples
+/// [`decode_file`] returns; a file that fails to decode half-way has fed
+/// the sink its first part before the error.
+pub fn decode_file_each(
+    path: &Path,
+    target_sr: u32,
+    sink: &mut dyn FnMut(&[f32]),
+) -> Result<StreamInfo, Error> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if target_sr == 0 {
+        return Err(resample_error(
+            path,
+            0,
+            0,
+            "the requested sample rate is 0 Hz".into(),
+        ));
+    }
+    let ext = path.extension().and_then(|e| e.to_str());
+    let mut file = fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    if len == 0 {
+        return Err(Error::Malformed {
+            path: path.to_path_buf(),
+            reason: "the file is empty (0 bytes)".into(),
+        });
+    }
+    let mut head = Vec::new();
+    (&mut file)
+        .take(PROBE_REACH)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    if !wave_masks_to_clear(&head, path)?.is_empty() {
+        // A WAV header that must be settled in a copy: decoded whole (such
+        // files are rare and short).
+        let clip = decode_file(path, target_sr)?;
+        sink(&clip.samples);
+        return Ok(StreamInfo {
+            source_sample_rate: clip.info.source_sample_rate,
+            channels: clip.info.channels,
+            source_frames: clip.info.source_frames,
+            duration_s: clip.info.duration_s,
+        });
+    }
+    file.rewind().map_err(io)?;
+    let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
+    let d = decode_mono(mss, len, ext, target_sr, path, Some(sink))?;
+    if d.source_frames == 0 {
+        return Err(Error::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    if d.stats.peak > MAX_PEAK {
+        return Err(too_loud(path, d.stats.peak));
+    }
+    Ok(StreamInfo {
+        source_sample_rate: d.source_rate,
+        channels: d.channels,
+        source_frames: d.source_frames,
+        duration_s: d.source_frames as f64 / f64::from(d.source_rate),
     })
 }
 
@@ -289,12 +370,18 @@ struct Decoded {
     stats: Levels,
 }
 
+/// Where [`decode_file_each`] hands out samples.
+type Sink<'a> = dyn FnMut(&[f32]) + 'a;
+
+/// With a `sink`, the output goes to it as it is made and `samples` comes
+/// back empty.
 fn decode_mono(
     mss: MediaSourceStream<'_>,
     byte_len: u64,
     ext: Option<&str>,
     target_sr: u32,
     path: &Path,
+    mut sink: Option<&mut Sink<'_>>,
 ) -> Result<Decoded, Error> {
     let malformed = |reason: String| Error::Malformed {
         path: path.to_path_buf(),
@@ -411,6 +498,11 @@ fn decode_mono(
             let start = out.len();
             append_mono(&buf, n_ch, out, &mut interleaved, &mut non_finite);
             source_frames += (out.len() - start) as u64;
+            if let Some(s) = sink.as_mut() {
+                levels.push(&out[start..]);
+                s(&out[start..]);
+                out.clear();
+            }
             continue;
         }
         piece.clear();
@@ -426,6 +518,9 @@ fn decode_mono(
         stream
             .push(&piece)
             .map_err(|reason| resample_error(path, *from, target_sr, reason))?;
+        if let Some(s) = sink.as_mut() {
+            stream.drain(|x| s(x));
+        }
     }
     let source_rate = check_rate(rate, path)?;
     let channels = channels.unwrap_or(1);
@@ -439,11 +534,15 @@ fn decode_mono(
     }
     let (samples, stats) = match state {
         Some((stream, mut levels, _)) => {
-            let samples = stream
+            let mut samples = stream
                 .finish()
                 .map_err(|reason| resample_error(path, source_rate, target_sr, reason))?;
             if source_rate == target_sr {
                 levels.push(&samples);
+            }
+            if let Some(s) = sink.as_mut() {
+                s(&samples);
+                samples = Vec::new();
             }
             (samples, levels.finish())
         }

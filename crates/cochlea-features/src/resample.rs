@@ -39,6 +39,8 @@ pub struct Stream {
     /// Output frames rubato produced, delay included.
     produced: usize,
     input_len: usize,
+    /// Output frames handed out by [`Stream::drain`].
+    drained: usize,
 }
 
 impl Stream {
@@ -63,6 +65,7 @@ impl Stream {
             to_trim,
             produced: 0,
             input_len: 0,
+            drained: 0,
         })
     }
 
@@ -106,7 +109,19 @@ impl Stream {
         Ok(())
     }
 
-    /// The resampled signal.
+    /// Hands the output made so far to `f` and forgets it, so that a long
+    /// stream holds one chunk of output at most; [`Stream::finish`] then
+    /// returns the rest.
+    pub fn drain(&mut self, mut f: impl FnMut(&[f32])) {
+        if !self.out.is_empty() {
+            f(&self.out);
+            self.drained += self.out.len();
+            self.out.clear();
+        }
+    }
+
+    /// The resampled signal (after [`Stream::drain`], what it has not
+    /// handed out yet).
     pub fn finish(mut self) -> Result<Vec<f32>, String> {
         if self.fft.is_none() {
             return Ok(self.out);
@@ -128,7 +143,7 @@ impl Stream {
             self.chunk_in.resize(CHUNK, 0.0);
             self.process(Some(0))?;
         }
-        self.out.truncate(expected);
+        self.out.truncate(expected.saturating_sub(self.drained));
         Ok(self.out)
     }
 
@@ -212,6 +227,15 @@ mod tests {
                         s.push(p).unwrap();
                     }
                     assert_eq!(s.finish().unwrap(), want, "{from}->{to}, {n} in {piece}s");
+                    // Drained as it goes: the same samples, in pieces.
+                    let mut s = Stream::new(from, to).unwrap();
+                    let mut got = Vec::new();
+                    for p in x[..n].chunks(piece) {
+                        s.push(p).unwrap();
+                        s.drain(|o| got.extend_from_slice(o));
+                    }
+                    got.extend(s.finish().unwrap());
+                    assert_eq!(got, want, "{from}->{to}, {n} in {piece}s, drained");
                 }
             }
         }

@@ -425,6 +425,18 @@ fn a_long_file_read_as_it_decodes_gives_what_its_bytes_give() {
         assert!(streamed.samples == in_memory.samples, "{target} Hz");
         assert_eq!(streamed.info.source_frames, frames as u64);
         assert!(streamed.info.silent_fraction > 0.0 && streamed.info.clipped_fraction > 0.0);
+        // Handed out piece by piece: the same samples, never held whole.
+        let mut pieces = 0;
+        let mut each = Vec::new();
+        let info = cochlea_features::decode::decode_file_each(&path, target, &mut |x| {
+            pieces += 1;
+            each.extend_from_slice(x);
+        })
+        .unwrap();
+        assert!(each == in_memory.samples, "{target} Hz, piece by piece");
+        assert!(pieces > 100, "{pieces} pieces");
+        assert_eq!(info.source_frames, frames as u64);
+        assert_eq!(info.channels, 2);
     }
     // Cut short, it is still reported as truncated.
     let cut = dir.path().join("cut.wav");

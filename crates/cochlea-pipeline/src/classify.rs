@@ -83,6 +83,12 @@ pub struct Row {
     /// Window index, when rows are per window.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<usize>,
+    /// Where the window starts in the file, seconds (rows per window).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// Where the window ends, seconds (rows per window).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end: Option<f64>,
     /// Predicted class, "unknown" under the confidence threshold, empty on error.
     pub label: String,
     /// Probability of the best class.
@@ -100,7 +106,18 @@ pub struct Row {
 
 /// Columns of the CSV output before the per-class ones, as [`CsvRow`]
 /// writes them; `p_<class>` follows for every class, as in `predictions.csv`.
-const CSV_HEADER: [&str; 6] = ["path", "window", "label", "confidence", "top", "error"];
+/// `start` and `end` (seconds, rows per window) came last, after `error`,
+/// so that the earlier columns kept their places.
+const CSV_HEADER: [&str; 8] = [
+    "path",
+    "window",
+    "label",
+    "confidence",
+    "top",
+    "error",
+    "start",
+    "end",
+];
 
 /// The CSV header for `classes`.
 fn csv_header(classes: &[String]) -> Vec<String> {
@@ -119,6 +136,8 @@ struct CsvRow<'a> {
     confidence: Fixed<f32>,
     top: String,
     error: &'a str,
+    start: Option<Fixed<f64>>,
+    end: Option<Fixed<f64>>,
     /// `p_<class>` for every class (empty fields on error).
     proba: Vec<Option<Fixed<f32>>>,
 }
@@ -182,19 +201,22 @@ fn window_starts(n: usize, w: usize) -> Vec<usize> {
     v
 }
 
-/// Inputs for one file: one per window, or one.
-fn inputs(
-    spec: &InputSpec,
-    feats: &cochlea_features::FeatureMatrix,
-    windows: bool,
-) -> Vec<Vec<f32>> {
-    let normed = spec.normalizer.apply(feats);
+/// One model input and the time span it covers in the file, seconds.
+type Input = ((f64, f64), Vec<f32>);
+
+/// Inputs for one file: one per window, or one. A window of frames
+/// `s..s + clip_frames` spans `s * hop / rate` to `(s + clip_frames) *
+/// hop / rate` seconds, the end cut at the file's duration.
+fn inputs(spec: &InputSpec, e: &extract::Extracted, windows: bool) -> Vec<Input> {
+    let normed = spec.normalizer.apply(&e.features);
+    let duration = e.info.duration_s;
+    let secs = |frame: usize| {
+        (frame as f64 * spec.features.hop_length as f64 / f64::from(spec.sample_rate)).min(duration)
+    };
     if !windows || normed.n_frames <= spec.clip_frames {
-        return vec![normalize::fit_length(
-            &normed,
-            spec.clip_frames,
-            spec.pad,
-            spec.crop,
+        return vec![(
+            (0.0, duration),
+            normalize::fit_length(&normed, spec.clip_frames, spec.pad, spec.crop),
         )];
     }
     window_starts(normed.n_frames, spec.clip_frames)
@@ -205,7 +227,7 @@ fn inputs(
                 let row = &normed.data[r * normed.n_frames..(r + 1) * normed.n_frames];
                 w.extend_from_slice(&row[s..s + spec.clip_frames]);
             }
-            w
+            ((secs(s), secs(s + spec.clip_frames)), w)
         })
         .collect()
 }
@@ -213,7 +235,7 @@ fn inputs(
 fn row_of(
     m: &LoadedModel,
     path: PathBuf,
-    window: Option<usize>,
+    window: Option<(usize, (f64, f64))>,
     p: &[f32],
     o: &ClassifyOptions,
 ) -> Row {
@@ -232,7 +254,9 @@ fn row_of(
         .collect();
     Row {
         path,
-        window,
+        window: window.map(|w| w.0),
+        start: window.map(|w| w.1.0),
+        end: window.map(|w| w.1.1),
         label,
         confidence,
         top,
@@ -266,6 +290,8 @@ fn write_row(
                 confidence: Fixed(r.confidence, 6),
                 top: top.join(";"),
                 error: r.error.as_deref().unwrap_or(""),
+                start: r.start.map(|t| Fixed(t, 3)),
+                end: r.end.map(|t| Fixed(t, 3)),
                 proba: if r.proba.is_empty() {
                     vec![None; classes.len()]
                 } else {
@@ -292,17 +318,15 @@ pub fn classify(
     let pb = crate::progress::bar(files.len() as u64, "classify", o.quiet);
     for chunk in files.chunks(o.chunk.max(1)) {
         let (ex, spec) = (&m.extractor, &m.input);
-        let prepared: Vec<Result<Vec<Vec<f32>>, String>> = chunk
+        let prepared: Vec<Result<Vec<Input>, String>> = chunk
             .par_iter()
-            .map(|p| {
-                extract::extract_one(p, ex, None).map(|e| inputs(spec, &e.features, o.windows))
-            })
+            .map(|p| extract::extract_one(p, ex, None).map(|e| inputs(spec, &e, o.windows)))
             .collect();
         let batch: Vec<f32> = prepared
             .iter()
             .flatten()
             .flatten()
-            .flatten()
+            .flat_map(|(_, x)| x)
             .copied()
             .collect();
         let n_inputs: usize = prepared.iter().flatten().map(Vec::len).sum();
@@ -321,6 +345,8 @@ pub fn classify(
                     let row = Row {
                         path: path.clone(),
                         window: None,
+                        start: None,
+                        end: None,
                         label: String::new(),
                         confidence: 0.0,
                         top: Vec::new(),
@@ -337,7 +363,7 @@ pub fn classify(
                     at += wins.len();
                     if o.per_window && o.windows {
                         for (j, p) in ps.iter().enumerate() {
-                            let row = row_of(m, path.clone(), Some(j), p, o);
+                            let row = row_of(m, path.clone(), Some((j, wins[j].0)), p, o);
                             write_row(out, &row, &m.classes, o.format).map_err(io)?;
                         }
                     } else {

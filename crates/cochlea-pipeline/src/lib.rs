@@ -5,7 +5,7 @@
 //! This is the only crate that knows both the feature crate (audio) and the
 //! model crate (libtorch). One module per stage: `config`, `dataset`,
 //! `extract` (+ `cache`), `split`, `normalize`, `run`, `metrics`, `report`
-//! (+ `svg`), `bundle`, `classify`, `dump`, `init`, `tune`.
+//! (+ `svg`), `bundle`, `classify`, `detect`, `dump`, `init`, `tune`.
 
 pub mod annotations;
 pub mod atomic;
@@ -16,6 +16,7 @@ pub mod cache;
 pub mod classify;
 pub mod config;
 pub mod dataset;
+pub mod detect;
 pub mod doctor;
 pub mod dump;
 #[cfg(feature = "torch")]

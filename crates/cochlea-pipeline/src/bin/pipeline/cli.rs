@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 use cochlea_pipeline::classify::{DeviceArg, Format};
+use cochlea_pipeline::detect::output::EventFormat;
+use cochlea_pipeline::detect::pcm::RawFormat;
 use cochlea_pipeline::export::ExportFormat;
 
 /// Turn folders of audio into trained, explained 1D-CNN classifiers.
@@ -38,6 +40,10 @@ pub enum Cmd {
     Run(RunArgs),
     /// Classify audio files and folders (recursively) with a trained model.
     Classify(ClassifyArgs),
+    /// Find events (label, start and end time) in long recordings or a
+    /// live stream (`-`: WAV or raw PCM on stdin), and score them against
+    /// annotations with --labels.
+    Detect(DetectArgs),
     /// Write features as .npy (numpy-readable), an index CSV, and optional PNGs.
     Features(FeaturesArgs),
     /// Explain a model at chance: audit data, split, features and network,
@@ -180,4 +186,87 @@ pub struct InitArgs {
     /// Replace an existing file.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Args)]
+pub struct DetectArgs {
+    /// A run directory or a model folder.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Files and folders (recursively), or `-` for a WAV or raw PCM stream
+    /// on standard input.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Seconds between window starts (default: a quarter of the model's
+    /// window).
+    #[arg(long)]
+    pub hop: Option<f64>,
+    /// An event starts in a window whose best class has at least this
+    /// probability.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f32,
+    /// Per-class start thresholds, e.g. `owl=0.7,fox=0.4`.
+    #[arg(long, value_parser = cochlea_pipeline::detect::options::parse_thresholds)]
+    pub thresholds: Option<Vec<(String, f32)>>,
+    /// An event ends at the first window under this probability (default:
+    /// half its start threshold).
+    #[arg(long)]
+    pub threshold_off: Option<f32>,
+    /// Classes that never make events, comma-separated; "" for none
+    /// (default: background, _background_, _background_noise_, noise,
+    /// silence, _silence_, _unknown_).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Option<Vec<String>>,
+    /// Close gaps shorter than this (seconds) between events of one class.
+    #[arg(long, default_value_t = 0.0)]
+    pub merge_gap: f64,
+    /// Drop events shorter than this (seconds).
+    #[arg(long, default_value_t = 0.0)]
+    pub min_duration: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = EventFormat::Csv)]
+    pub format: EventFormat,
+    /// Output file, or a folder (one file per recording; needed for
+    /// audacity and raven with several inputs). Default: stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Annotations to score the events against: a CSV (path,start,end,
+    /// label), a Raven or Audacity file, or a folder of them (beside the
+    /// audio).
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// With --labels: where the scores (metrics.json) and the timeline
+    /// (timeline.html) go.
+    #[arg(long, default_value = "detect-report")]
+    pub report: PathBuf,
+    /// With --labels: onset tolerance of the event-based scores, seconds.
+    #[arg(long, default_value_t = 0.2)]
+    pub t_collar: f64,
+    /// With --labels: offsets must match too, within max(t_collar,
+    /// percentage_of_length x reference length).
+    #[arg(long)]
+    pub evaluate_offset: bool,
+    /// With --evaluate-offset: the offset tolerance as a fraction of the
+    /// reference event's length.
+    #[arg(long, default_value_t = 0.5)]
+    pub percentage_of_length: f64,
+    /// With --labels: segment length of the segment-based scores, seconds.
+    #[arg(long, default_value_t = 1.0)]
+    pub segment: f64,
+    /// Standard input is raw PCM at this rate (Hz) instead of WAV.
+    #[arg(long)]
+    pub raw_rate: Option<u32>,
+    /// Sample encoding of raw PCM.
+    #[arg(long, value_enum, default_value_t = RawFormat::S16le)]
+    pub raw_format: RawFormat,
+    /// Channels of raw PCM.
+    #[arg(long, default_value_t = 1)]
+    pub raw_channels: u16,
+    /// Windows per model call (default: 32 for files, 1 for stdin so each
+    /// event is printed as soon as it ends).
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Where the network runs; features are computed on the CPU.
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
 }

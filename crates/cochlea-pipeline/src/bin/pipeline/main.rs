@@ -1,7 +1,8 @@
-//! The `pipeline` binary: `run`, `classify`, `export`, `features`, `doctor`, `init`, `tune`.
+//! The `pipeline` binary: `run`, `classify`, `detect`, `export`, `features`, `doctor`, `init`, `tune`.
 
 mod cli;
 mod commands;
+mod detect;
 mod print;
 
 use std::process::ExitCode;
@@ -72,6 +73,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
         Cmd::Run(a) => commands::run(a, quiet),
         Cmd::Classify(a) => commands::classify(a, quiet),
+        Cmd::Detect(a) => detect::detect(a, quiet, cli.threads),
         Cmd::Features(a) => commands::features(a, quiet),
         Cmd::Doctor(a) => commands::doctor(a, quiet),
         Cmd::Export(a) => commands::export(a),
