@@ -162,8 +162,8 @@ pub struct DataConfig {
     pub end_column: String,
     /// Annotation files beside the audio: "none", "raven" or "audacity".
     pub annotations: AnnotationFormat,
-    /// Raven table column holding the label; empty = `Annotation`, else
-    /// `Species`.
+    /// Raven table column holding the label; empty = the first of
+    /// `Annotation`, `Species`, `Label`, `Class`, `Sound Type`.
     pub annotation_column: String,
     /// Unannotated parts of annotated files become examples of a
     /// `background` class.

@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::Event;
-use super::annotations::{Annotation, same_recording};
 use super::metrics::{EventBased, EventParams, Results, SegmentBased};
+use crate::annotations::{Annotation, same_recording};
 
 /// Scores of a detection run against annotations.
 #[derive(Clone, Debug, Serialize)]

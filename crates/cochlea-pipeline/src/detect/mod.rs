@@ -8,11 +8,10 @@
 //! and a minimum duration, with classes that never make events
 //! ([`postprocess`], [`options`]); events are written as CSV, JSON lines,
 //! Audacity labels or Raven selection tables ([`output`]). Given
-//! annotations ([`annotations`]), the events are scored as DCASE's
+//! annotations ([`crate::annotations`]), the events are scored as DCASE's
 //! sed_eval scores them ([`metrics`]) and drawn against the truth
 //! ([`timeline`]).
 
-pub mod annotations;
 #[cfg(feature = "torch")]
 pub mod detector;
 #[cfg(feature = "torch")]
@@ -29,5 +28,5 @@ pub mod windows;
 #[cfg(test)]
 mod metrics_golden;
 
-pub use annotations::{Annotation, read_annotations};
+pub use crate::annotations::{Annotation, read_annotations};
 pub use postprocess::{Event, PostOptions};
