@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use cochlea_features::{
-    Extractor, FeatureKind, MelNorm, MelScale, PadMode as StftPad, Preset, Window,
+    Extractor, F0Unvoiced, FeatureKind, MelNorm, MelScale, PadMode as StftPad, Preset, Window,
 };
 use cochlea_model::{
     Activation, ClassWeights, DeviceChoice, Head, InitScheme, Monitor, Optimizer, Padding,
@@ -381,7 +381,11 @@ fn enum_keys() -> Vec<(&'static str, Vec<String>)> {
         ),
         (
             "features.kinds",
-            variants!(FeatureKind: Mfcc, Logmel, Centroid, Bandwidth, Rolloff, Flatness, Contrast, Zcr, Rms, Raw),
+            variants!(FeatureKind: Mfcc, Logmel, Centroid, Bandwidth, Rolloff, Flatness, Contrast, Zcr, Rms, F0, Voiced, VoicedProb, Yin, Onset, Chroma, Tonnetz, Raw),
+        ),
+        (
+            "features.f0_unvoiced",
+            variants!(F0Unvoiced: Zero, Hold, Interpolate, Guess),
         ),
         ("features.window", variants!(Window: Hann, Hamming, Boxcar)),
         ("features.pad_mode", variants!(StftPad: Constant, Reflect)),
