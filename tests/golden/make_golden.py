@@ -17,7 +17,8 @@ store the result as float32. The calls below are the ones librosa 0.11 makes
 when the same features are asked for from `y` (checked against its source:
 librosa/feature/spectral.py and librosa/core/spectrum.py).
 
-The output is deterministic: the same environment gives byte-identical files.
+The output is deterministic up to rounding noise (about 1e-14) in the MFCC
+deltas: the same environment gives otherwise byte-identical files.
 """
 
 from __future__ import annotations
