@@ -95,7 +95,7 @@ if [[ "$pitch_files" != 0 ]]; then
     work="$(mktemp -d)"
     trap 'rm -f "$results"; rm -rf "$work"' EXIT
     mkdir -p "$work/clips"
-    find "$data" -name '*.wav' | sort | head -n "$pitch_files" | while read -r f; do
+    find "$data" -name '*.wav' | sort | awk -v n="$pitch_files" 'NR <= n' | while read -r f; do
         ln -s "$f" "$work/clips/$(basename "$f")"
     done
     cat >"$work/pitch.toml" <<TOML
