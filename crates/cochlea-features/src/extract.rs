@@ -684,9 +684,9 @@ pub(crate) fn fill_unvoiced(f0: &[f64], voiced: &[bool], policy: F0Unvoiced) -> 
             out[last + 1..].fill(f0[last]);
             for pair in voiced_at.windows(2) {
                 let (a, b) = (pair[0], pair[1]);
-                for t in a + 1..b {
+                for (t, o) in out.iter_mut().enumerate().take(b).skip(a + 1) {
                     let w = (t - a) as f64 / (b - a) as f64;
-                    out[t] = f0[a] + w * (f0[b] - f0[a]);
+                    *o = f0[a] + w * (f0[b] - f0[a]);
                 }
             }
         }

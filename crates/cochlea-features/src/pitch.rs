@@ -31,7 +31,7 @@ use crate::frame::{self, Pad};
 /// `librosa.note_to_hz("C2")`, the lowest pitch librosa recommends.
 pub(crate) const DEFAULT_FMIN: f64 = 65.406_391_325_149_66;
 /// `librosa.note_to_hz("C7")`, the highest pitch librosa recommends.
-pub(crate) const DEFAULT_FMAX: f64 = 2093.004_522_404_789;
+pub(crate) const DEFAULT_FMAX: f64 = 2_093.004_522_404_789;
 
 /// `pyin(n_thresholds=100)`.
 const N_THRESHOLDS: usize = 100;
@@ -161,8 +161,8 @@ fn transition_row(n: usize, width: usize, i: usize) -> (usize, Vec<f64>) {
     (lo, row[lo..hi].iter().map(|v| v / sum).collect())
 }
 
-/// The Beta CDF `I_x(a, b)` for integer shapes: `P(Binomial(a + b - 1, x)
-/// >= a)`, summed from whichever tail is smaller so that every value is
+/// The Beta CDF `I_x(a, b)` for integer shapes, the probability that a
+/// Binomial(a + b - 1, x) count reaches `a`, summed from whichever tail is smaller so that every value is
 /// accurate to a few ulps and the increments between thresholds (the prior
 /// pYIN weights troughs with) are never negative, as scipy's are.
 fn beta_cdf(x: f64, a: u32, b: u32) -> f64 {
@@ -486,7 +486,7 @@ impl PitchPlan {
         let min_height = yin[troughs[global]];
         let n_below_min = self.thresholds[1..]
             .iter()
-            .filter(|&&th| !(min_height < th))
+            .filter(|&&th| min_height.partial_cmp(&th) != Some(std::cmp::Ordering::Less))
             .count();
         probs[global] += NO_TROUGH_PROB * numpy_sum(&self.beta_probs[..n_below_min]);
     }

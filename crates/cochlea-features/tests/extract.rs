@@ -203,7 +203,7 @@ fn unvoiced_policies_never_leave_nan_and_keep_voiced_frames() {
         (m.row(0).to_vec(), m.row(1).to_vec(), m.row(2).to_vec())
     };
     let (guess, voiced, prob) = rows(F0Unvoiced::Guess);
-    assert!(voiced.iter().any(|&v| v == 1.0) && voiced.iter().any(|&v| v == 0.0));
+    assert!(voiced.contains(&1.0) && voiced.contains(&0.0));
     assert!(prob.iter().all(|&p| (0.0..=1.0).contains(&p)));
     let first = voiced.iter().position(|&v| v == 1.0).unwrap();
     let last = voiced.iter().rposition(|&v| v == 1.0).unwrap();

@@ -126,7 +126,8 @@ mod key_tests {
     fn feature_key_changes_with_every_setting() {
         let base = FeatureConfig::default();
         let key = |c: &FeatureConfig| feature_key(c, 8000);
-        let edits: Vec<Box<dyn Fn(&mut FeatureConfig)>> = vec![
+        type Edit = Box<dyn Fn(&mut FeatureConfig)>;
+        let edits: Vec<Edit> = vec![
             Box::new(|c| c.f0_fmin = 80.0),
             Box::new(|c| c.f0_fmax = Some(1000.0)),
             Box::new(|c| c.f0_frame_length = 1024),
