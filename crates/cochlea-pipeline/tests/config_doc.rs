@@ -32,7 +32,13 @@ use serde_json::Value;
 
 /// Keys that `skip_serializing_if` drops from a default config when unset
 /// (`None`, or the empty `tune.space`), so the walk over the serialised config cannot see them.
-const SKIPPED_WHEN_NONE: &[&str] = &["features.win_length", "features.fmax", "tune.space"];
+const SKIPPED_WHEN_NONE: &[&str] = &[
+    "features.win_length",
+    "features.fmax",
+    "features.f0_fmax",
+    "features.chroma_tuning",
+    "tune.space",
+];
 
 /// A key no section accepts, to make serde list the ones it does.
 const UNKNOWN: &str = "zz_not_a_key";
