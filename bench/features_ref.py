@@ -14,6 +14,10 @@ float32 at its own rate and turned into 13 MFCCs with n_fft 256, hop 80 and
   torchaudio  torchaudio.transforms.MFCC(sample_rate, n_mfcc=13,
               melkwargs={n_fft: 256, hop_length: 80, n_mels: 40}) with
               torch.set_num_threads(2), one file at a time
+  pyin        librosa.pyin(y, sr=sr, fmin=note_to_hz("C2"),
+              fmax=note_to_hz("C7"), frame_length=2048, hop_length=80): f0,
+              voiced_flag and voiced_prob as Cochlea's f0, voiced and
+              voiced_prob kinds compute them by default, one process
 
 Decoding is inside the timed region; imports and a warm-up on the first file
 (numba compilation, transform set-up) are not. Prints one JSON line:
@@ -102,7 +106,22 @@ def run_torchaudio(files: list[Path]) -> float:
         return time.perf_counter() - start
 
 
-RUNNERS = {"librosa": run_librosa, "librosa2": run_librosa2, "torchaudio": run_torchaudio}
+def librosa_pyin(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    y, sr = decode(path)
+    return librosa.pyin(y, sr=sr, fmin=librosa.note_to_hz("C2"), fmax=librosa.note_to_hz("C7"),
+                        frame_length=2048, hop_length=HOP_LENGTH)
+
+
+def run_pyin(files: list[Path]) -> float:
+    librosa_pyin(files[0])  # warm-up: numba compiles the Viterbi and stencils
+    start = time.perf_counter()
+    for path in files:
+        librosa_pyin(path)
+    return time.perf_counter() - start
+
+
+RUNNERS = {"librosa": run_librosa, "librosa2": run_librosa2, "torchaudio": run_torchaudio,
+           "pyin": run_pyin}
 
 
 def main() -> None:

@@ -55,6 +55,24 @@ def load_audio(path: str | Path, spec: dict) -> np.ndarray:
     return y
 
 
+def fill_unvoiced(guess: np.ndarray, voiced: np.ndarray, policy: str) -> np.ndarray:
+    """The f0 row in frames pyin calls unvoiced (NaN in librosa), from its
+    decoded pitch `guess` (fill_na=None): 0, the last voiced value, a linear
+    interpolation between voiced frames, or the guess itself."""
+    if policy == "guess":
+        return guess
+    idx = np.flatnonzero(voiced)
+    if policy == "zero" or len(idx) == 0:
+        return np.where(voiced, guess, 0.0)
+    if policy == "hold":
+        last = np.maximum.accumulate(np.where(voiced, np.arange(len(guess)), -1))
+        last[last < 0] = idx[0]
+        return guess[last]
+    if policy == "interpolate":
+        return np.interp(np.arange(len(guess)), idx, guess[idx])
+    raise ValueError(f"f0_unvoiced {policy!r} is not zero, hold, interpolate or guess")
+
+
 def features(y: np.ndarray, spec: dict) -> np.ndarray:
     """Raw feature matrix float32 [rows, frames] of mono samples `y` at the
     recipe's rate, row blocks in the recipe's order."""
@@ -76,6 +94,32 @@ def features(y: np.ndarray, spec: dict) -> np.ndarray:
                 dtype=np.float64)
             logmel = librosa.power_to_db(mel, ref=p["ref"], amin=p["amin"], top_db=p["top_db"])
         return logmel
+
+    def pitch_args() -> dict:
+        return dict(sr=sr, fmin=p["f0_fmin"], fmax=p["f0_fmax"],
+                    frame_length=p["f0_frame_length"], hop_length=p["hop_length"],
+                    center=p["center"], pad_mode=p["pad_mode"])
+
+    pyin = None
+
+    def get_pyin() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        nonlocal pyin
+        if pyin is None:
+            guess, voiced, prob = librosa.pyin(y64, fill_na=None, **pitch_args())
+            pyin = (fill_unvoiced(guess, voiced, p["f0_unvoiced"]),
+                    voiced.astype(np.float64), prob)
+        return pyin
+
+    chroma = None
+
+    def get_chroma() -> np.ndarray:
+        nonlocal chroma
+        if chroma is None:
+            chroma = librosa.feature.chroma_stft(
+                y=y64, sr=sr, n_fft=p["n_fft"], hop_length=p["hop_length"],
+                win_length=p["win_length"], window=p["window"], center=p["center"],
+                pad_mode=p["pad_mode"], n_chroma=p["n_chroma"], tuning=p["tuning"])
+        return chroma
 
     def with_deltas(block: np.ndarray) -> list[np.ndarray]:
         out = [block]
@@ -114,6 +158,22 @@ def features(y: np.ndarray, spec: dict) -> np.ndarray:
             blocks.append(librosa.feature.rms(
                 y=y64, frame_length=p["n_fft"], hop_length=p["hop_length"],
                 center=p["center"], pad_mode=p["pad_mode"], dtype=np.float64))
+        elif kind in ("f0", "voiced", "voiced_prob"):
+            f0, voiced, prob = get_pyin()
+            blocks.append({"f0": f0, "voiced": voiced, "voiced_prob": prob}[kind][np.newaxis])
+        elif kind == "yin":
+            blocks.append(librosa.yin(
+                y64, trough_threshold=p["yin_threshold"], **pitch_args())[np.newaxis])
+        elif kind == "onset":
+            blocks.append(librosa.onset.onset_strength(
+                y=y64, sr=sr, n_fft=p["n_fft"], hop_length=p["hop_length"],
+                win_length=p["win_length"], window=p["window"], pad_mode=p["pad_mode"],
+                center=p["center"], n_mels=p["n_mels"], fmin=p["fmin"], fmax=p["fmax"],
+                htk=p["htk"], norm=p["norm"], power=p["power"])[np.newaxis])
+        elif kind == "chroma":
+            blocks.append(get_chroma())
+        elif kind == "tonnetz":
+            blocks.append(librosa.feature.tonnetz(chroma=get_chroma(), sr=sr))
         else:
             raise ValueError(f"feature kind {kind!r} has no librosa recipe here")
     x = np.concatenate(blocks, axis=0).astype(np.float32)

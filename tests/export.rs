@@ -234,6 +234,11 @@ fn loader(
 /// Exports the model of `model` as `format`, runs the Python loader and
 /// `classify` on the same files, and requires the same probabilities.
 fn python_matches_classify(model: &Path, format: &str, scratch: &Path) -> f64 {
+    python_matches_classify_rows(model, format, scratch, 26)
+}
+
+/// As [`python_matches_classify`], for a model taking `rows` feature rows.
+fn python_matches_classify_rows(model: &Path, format: &str, scratch: &Path, rows: usize) -> f64 {
     let files = some_files();
     let exported = export(model, format, scratch);
     let spec: serde_json::Value =
@@ -241,7 +246,7 @@ fn python_matches_classify(model: &Path, format: &str, scratch: &Path) -> f64 {
             .unwrap();
     assert_eq!(spec["schema_version"], 1);
     assert_eq!(spec["format"], format);
-    assert_eq!(spec["input"]["rows"], 26);
+    assert_eq!(spec["input"]["rows"], rows);
     assert_eq!(spec["length"]["clip_frames"], 80);
     assert_eq!(spec["audio"]["sample_rate"], 8000);
     assert_eq!(spec["features"]["librosa"]["n_fft"], 256);
@@ -485,4 +490,28 @@ fn final_model_on_a_single_split_is_refused_by_name() {
         !tmp.path().join("runs").exists(),
         "a run directory was made"
     );
+}
+
+/// Pitch, onset, chroma and tonnetz rows next to the MFCCs: the loader
+/// computes them with librosa (pyin, yin, onset_strength, chroma_stft,
+/// tonnetz) and gives classify's probabilities.
+#[test]
+fn export_of_pitch_onset_and_chroma_kinds_matches_in_python() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(
+        tmp.path(),
+        "strategy = \"group\"\ntest_fraction = 0.2",
+        "",
+        "method = \"standard\"",
+        "",
+    );
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "kinds = [\"mfcc\"]",
+        "kinds = [\"mfcc\", \"f0\", \"voiced\", \"voiced_prob\", \"yin\", \"onset\", \"chroma\", \
+         \"tonnetz\"]\nf0_unvoiced = \"interpolate\"\nf0_frame_length = 1024",
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let run = run(&cfg);
+    // 13 MFCCs and their deltas, 5 single rows, 12 chroma, 6 tonnetz.
+    python_matches_classify_rows(&run, "torchscript", tmp.path(), 26 + 5 + 12 + 6);
 }

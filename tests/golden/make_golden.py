@@ -17,7 +17,8 @@ store the result as float32. The calls below are the ones librosa 0.11 makes
 when the same features are asked for from `y` (checked against its source:
 librosa/feature/spectral.py and librosa/core/spectrum.py).
 
-The output is deterministic: the same environment gives byte-identical files.
+The output is deterministic up to rounding noise (about 1e-14) in the MFCC
+deltas: the same environment gives otherwise byte-identical files.
 """
 
 from __future__ import annotations
@@ -46,16 +47,23 @@ PARAM_KEYS = (
     "n_fft", "hop_length", "win_length", "center", "pad_mode", "n_mels",
     "fmin", "fmax", "htk", "norm", "n_mfcc", "lifter", "top_db", "ref",
     "amin", "power", "roll_percent", "n_bands", "contrast_fmin", "quantile",
-    "delta_width",
+    "delta_width", "f0_fmin", "f0_fmax", "f0_frame_length", "yin_threshold",
+    "f0_unvoiced", "n_chroma", "tuning",
 )
 
 LIBROSA_OUTPUTS = (
     "mel_power", "logmel", "mfcc", "mfcc_delta", "mfcc_delta2", "centroid",
     "bandwidth", "rolloff", "flatness", "contrast", "zcr", "rms",
+    "f0_guess", "voiced", "voiced_prob", "f0", "yin", "onset", "chroma", "tonnetz",
 )
 TORCHAUDIO_OUTPUTS = ("logmel", "mfcc")
 # Outputs in dB, compared in absolute terms; the others relative.
-DB_OUTPUTS = ("logmel", "mfcc", "mfcc_delta", "mfcc_delta2", "contrast")
+DB_OUTPUTS = ("logmel", "mfcc", "mfcc_delta", "mfcc_delta2", "contrast", "onset")
+# librosa.note_to_hz("C2") and ("C7"): the range librosa's pyin/yin docs
+# recommend, the defaults of f0_fmin and f0_fmax (the latter capped at the
+# Nyquist frequency).
+C2 = float(librosa.note_to_hz("C2"))
+C7 = float(librosa.note_to_hz("C7"))
 
 # The project's default feature settings (8 kHz speech: 32 ms window, 10 ms
 # hop). win_length and fmax are null where librosa's default None applies
@@ -66,7 +74,9 @@ PROJECT = {
     "htk": False, "norm": "slaney", "n_mfcc": 13, "lifter": 0.0,
     "top_db": 80.0, "ref": 1.0, "amin": 1e-10, "power": 2.0,
     "roll_percent": 0.85, "n_bands": 6, "contrast_fmin": 200.0,
-    "quantile": 0.02, "delta_width": 9,
+    "quantile": 0.02, "delta_width": 9, "f0_fmin": C2, "f0_fmax": None,
+    "f0_frame_length": 2048, "yin_threshold": 0.1, "f0_unvoiced": "zero",
+    "n_chroma": 12, "tuning": None,
 }
 
 # librosa's own defaults (librosa.feature.mfcc / melspectrogram /
@@ -86,7 +96,8 @@ TORCHAUDIO_DEFAULTS = {
     "htk": True, "norm": None, "n_mfcc": 40, "lifter": 0.0, "top_db": 80.0,
     "ref": 1.0, "amin": 1e-10, "power": 2.0, "roll_percent": None,
     "n_bands": None, "contrast_fmin": None, "quantile": None,
-    "delta_width": None,
+    "delta_width": None, "f0_fmin": None, "f0_fmax": None, "f0_frame_length": None,
+    "yin_threshold": None, "f0_unvoiced": None, "n_chroma": None, "tuning": None,
 }
 
 
@@ -172,15 +183,16 @@ CASES = [
     ("digit_3_f2_8k", 8000, digit("3/3_f2_01.wav"), "librosa",
      dict(PROJECT, n_bands=5)),
     ("digit_8_m1_8k_htk", 8000, digit("8/8_m1_03.wav"), "librosa",
-     dict(PROJECT, htk=True, norm=None, lifter=22.0, n_bands=5)),
+     dict(PROJECT, htk=True, norm=None, lifter=22.0, n_bands=5, f0_frame_length=1024,
+          f0_unvoiced="hold")),
     ("fsdd_7_jackson_32", 8000, fsdd("7_jackson_32.wav", "fsdd_7_jackson_32"), "librosa",
-     dict(PROJECT, n_bands=5)),
+     dict(PROJECT, n_bands=5, f0_unvoiced="interpolate")),
     ("tone_8k_power1", 8000, tone(440.0, 0.5), "librosa",
      dict(PROJECT, power=1.0, fmin=100.0, fmax=3500.0, n_bands=4)),
     ("chirp_8k_reflect", 8000, chirp(50.0, 3800.0, 0.6), "librosa",
-     dict(PROJECT, pad_mode="reflect", n_bands=5, quantile=0.1)),
+     dict(PROJECT, pad_mode="reflect", n_bands=5, quantile=0.1, f0_unvoiced="guess")),
     ("tone_16k_winlen", 16000, tone(1000.0, 0.5), "librosa",
-     dict(PROJECT, win_length=200)),
+     dict(PROJECT, win_length=200, tuning=0.1, yin_threshold=0.2)),
     ("chirp_16k_librosa", 16000, chirp(100.0, 7500.0, 1.0), "librosa",
      dict(LIBROSA_DEFAULTS)),
     ("tone_22050_librosa", 22050, tone(440.0, 0.5), "librosa",
@@ -188,7 +200,8 @@ CASES = [
     ("chirp_22050_mixed", 22050, chirp(60.0, 10000.0, 0.75), "librosa",
      dict(PROJECT, n_fft=512, hop_length=128, win_length=400, n_mels=64,
           fmin=30.0, fmax=8000.0, htk=True, lifter=22.0, ref=0.5, amin=1e-8,
-          quantile=0.05)),
+          quantile=0.05, f0_fmin=80.0, f0_fmax=1000.0, f0_frame_length=1024,
+          f0_unvoiced="interpolate", n_chroma=24)),
     ("tone_44100_reflect_power1", 44100, tone(3000.0, 0.3), "librosa",
      dict(LIBROSA_DEFAULTS, pad_mode="reflect", power=1.0)),
     ("chirp_44100_fminmax", 44100, chirp(20.0, 20000.0, 0.5), "librosa",
@@ -196,11 +209,11 @@ CASES = [
           fmin=20.0, fmax=16000.0, roll_percent=0.95, n_bands=7,
           contrast_fmin=100.0)),
     ("short_8k", 8000, burst(200, 700.0), "librosa",
-     dict(PROJECT, n_bands=5, delta_width=3)),
+     dict(PROJECT, n_bands=5, delta_width=3, f0_unvoiced="hold")),
     ("silence_16k", 16000, silence(0.5), "librosa",
      dict(PROJECT)),
     ("noise_16k_no_top_db", 16000, white_noise(0.5, 0.1, seed=20240607), "librosa",
-     dict(PROJECT, top_db=None, lifter=22.0)),
+     dict(PROJECT, top_db=None, lifter=22.0, f0_unvoiced="hold")),
     ("torchaudio_digit_5_usm2_8k", 8000, digit("5/5_usm2_02.wav"), "torchaudio",
      dict(TORCHAUDIO_DEFAULTS)),
     ("torchaudio_chirp_16k", 16000, chirp(100.0, 7500.0, 1.0), "torchaudio",
@@ -263,7 +276,67 @@ def librosa_features(y: np.ndarray, sr: int, p: dict) -> dict[str, np.ndarray]:
     # precision of the mean of squares, so follow y's.
     out["rms"] = librosa.feature.rms(y=y, frame_length=p["n_fft"], hop_length=p["hop_length"],
                                      center=p["center"], pad_mode=p["pad_mode"], dtype=y.dtype)
+    out.update(pitch_features(y, sr, p))
+    # onset_strength with its defaults (lag 1, max_size 1, mean over bands,
+    # power_to_db's defaults) over the case's mel spectrogram; its `center`
+    # is its own (the mel STFT is always centred), and every case centres.
+    out["onset"] = librosa.onset.onset_strength(
+        y=y, sr=sr, n_fft=p["n_fft"], hop_length=p["hop_length"], win_length=p["win_length"],
+        pad_mode=p["pad_mode"], center=p["center"], n_mels=p["n_mels"], fmin=p["fmin"],
+        fmax=p["fmax"] if p["fmax"] is not None else sr / 2, htk=p["htk"], norm=p["norm"],
+        power=p["power"])[np.newaxis]
+    # chroma_stft from y: power spectrogram, tuning estimated per clip when
+    # None, filters.chroma in its default float32.
+    out["chroma"] = librosa.feature.chroma_stft(
+        y=y, sr=sr, n_fft=p["n_fft"], hop_length=p["hop_length"], win_length=p["win_length"],
+        center=p["center"], pad_mode=p["pad_mode"], n_chroma=p["n_chroma"], tuning=p["tuning"])
+    # tonnetz of that chroma (librosa's default would compute chroma_cqt).
+    out["tonnetz"] = librosa.feature.tonnetz(chroma=out["chroma"], sr=sr)
     return out
+
+
+def f0_fmax(sr: int, p: dict) -> float:
+    return p["f0_fmax"] if p["f0_fmax"] is not None else min(C7, sr / 2)
+
+
+def fill_unvoiced(f0: np.ndarray, voiced: np.ndarray, policy: str) -> np.ndarray:
+    """The f0 row the project documents for unvoiced frames, from librosa's
+    NaN-filled f0 (fill_na=np.nan) and its decoded pitch (fill_na=None)."""
+    guess, f0 = f0
+    if policy == "guess":
+        return guess
+    out = np.where(voiced, f0, 0.0)
+    idx = np.flatnonzero(voiced)
+    if policy == "zero" or len(idx) == 0:
+        return out
+    if policy == "hold":
+        # Forward fill, the leading gap taking the first voiced value.
+        last = np.maximum.accumulate(np.where(voiced, np.arange(len(f0)), -1))
+        last[last < 0] = idx[0]
+        return f0[last]
+    if policy == "interpolate":
+        # np.interp holds the end values beyond the first and last voiced frame.
+        return np.interp(np.arange(len(f0)), idx, f0[idx])
+    raise ValueError(policy)
+
+
+def pitch_features(y: np.ndarray, sr: int, p: dict) -> dict[str, np.ndarray]:
+    """pyin (its defaults but fmin, fmax, frame_length, hop) and yin, framed
+    like the STFT: hop_length, center, pad_mode of the case."""
+    kw = dict(sr=sr, fmin=p["f0_fmin"], fmax=f0_fmax(sr, p), frame_length=p["f0_frame_length"],
+              hop_length=p["hop_length"], center=p["center"], pad_mode=p["pad_mode"])
+    f0_nan, voiced, voiced_prob = librosa.pyin(y, **kw)
+    guess, voiced2, _ = librosa.pyin(y, fill_na=None, **kw)
+    assert np.array_equal(voiced, voiced2)
+    assert np.array_equal(np.isnan(f0_nan), ~voiced)
+    yin = librosa.yin(y, trough_threshold=p["yin_threshold"], **kw)
+    return {
+        "f0_guess": guess[np.newaxis],
+        "voiced": voiced.astype(np.float64)[np.newaxis],
+        "voiced_prob": voiced_prob[np.newaxis],
+        "f0": fill_unvoiced((guess, f0_nan), voiced, p["f0_unvoiced"])[np.newaxis],
+        "yin": yin[np.newaxis],
+    }
 
 
 def torchaudio_features(y32: np.ndarray, sr: int, dtype: torch.dtype) -> dict[str, np.ndarray]:
@@ -350,6 +423,8 @@ def main() -> None:
             with warnings.catch_warnings():
                 # A clip shorter than n_fft is one of the cases on purpose.
                 warnings.filterwarnings("ignore", message=r"n_fft=\d+ is too large")
+                # Silence has no peaks to estimate a chroma tuning from (0 then).
+                warnings.filterwarnings("ignore", message="Trying to estimate tuning")
                 features = librosa_features(y32.astype(np.float64), sr, params)
             keys = LIBROSA_OUTPUTS
         else:

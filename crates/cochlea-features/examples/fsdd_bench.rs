@@ -11,6 +11,10 @@
 //! - `features`: extract from samples decoded beforehand (outside the clock);
 //! - `decode`: decode only.
 //!
+//! `--kinds f0,voiced,voiced_prob` times other kinds (comma-separated
+//! `[features]` kinds, other settings the project's defaults) instead of
+//! the MFCCs.
+//!
 //! One untimed pass warms the page cache and the thread pool, then `--repeat`
 //! timed passes run; prints one JSON line with the median and the fastest:
 //! `{"tool": ..., "files": N, "seconds": MEDIAN, "min_seconds": MIN}`.
@@ -32,6 +36,7 @@ struct Args {
     threads: usize,
     repeat: usize,
     limit: Option<usize>,
+    kinds: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -41,6 +46,7 @@ fn parse_args() -> Result<Args, String> {
         threads: 2,
         repeat: 5,
         limit: None,
+        kinds: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -52,6 +58,7 @@ fn parse_args() -> Result<Args, String> {
                 args.threads = value()?.parse().map_err(|e| format!("--threads: {e}"))?
             }
             "--repeat" => args.repeat = value()?.parse().map_err(|e| format!("--repeat: {e}"))?,
+            "--kinds" => args.kinds = Some(value()?),
             "--limit" => args.limit = Some(value()?.parse().map_err(|e| format!("--limit: {e}"))?),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -107,7 +114,23 @@ fn main() -> ExitCode {
         eprintln!("fsdd_bench: no .wav files under {}", args.data.display());
         return ExitCode::FAILURE;
     }
-    let ex = match Extractor::new(&FeatureConfig::default(), SAMPLE_RATE) {
+    let cfg = match &args.kinds {
+        None => FeatureConfig::default(),
+        Some(list) => {
+            let quoted: Vec<String> = list
+                .split(',')
+                .map(|k| format!("\"{}\"", k.trim()))
+                .collect();
+            match toml::from_str::<FeatureConfig>(&format!("kinds = [{}]", quoted.join(", "))) {
+                Ok(cfg) => cfg,
+                Err(e) => {
+                    eprintln!("fsdd_bench: --kinds {list}: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
+    let ex = match Extractor::new(&cfg, SAMPLE_RATE) {
         Ok(ex) => ex,
         Err(e) => {
             eprintln!("fsdd_bench: {e}");
@@ -185,7 +208,20 @@ fn main() -> ExitCode {
     }
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
+    let what = match &args.kinds {
+        Some(list) => format!("features [{list}]"),
+        None => "features".into(),
+    };
     let tool = match args.mode.as_str() {
+        "full" if args.kinds.is_some() => {
+            format!(
+                "cochlea library, decode + {what}, {} thread(s)",
+                args.threads
+            )
+        }
+        "features" if args.kinds.is_some() => {
+            format!("cochlea library, {what} only, {} thread(s)", args.threads)
+        }
         "full" => format!("cochlea, decode + features, {} thread(s)", args.threads),
         "features" => format!("cochlea, features only, {} thread(s)", args.threads),
         _ => format!("cochlea, decode only, {} thread(s)", args.threads),

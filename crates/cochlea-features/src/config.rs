@@ -53,6 +53,25 @@ pub enum FeatureKind {
     Zcr,
     /// Root-mean-square amplitude per frame (`librosa.feature.rms`).
     Rms,
+    /// Fundamental frequency in Hz by pYIN (`librosa.pyin`, `f0`), with
+    /// unvoiced frames filled as `f0_unvoiced` says (never NaN).
+    F0,
+    /// pYIN's voicing decision, 1 voiced / 0 unvoiced (`voiced_flag`).
+    Voiced,
+    /// pYIN's probability that the frame is voiced, 0..1 (`voiced_prob`).
+    #[serde(rename = "voiced_prob")]
+    VoicedProb,
+    /// Fundamental frequency in Hz by plain YIN (`librosa.yin`), every frame.
+    Yin,
+    /// Onset strength: mean positive change of the log-mel spectrum from the
+    /// previous frame (`librosa.onset.onset_strength`).
+    Onset,
+    /// Chromagram, `n_chroma` rows, each frame scaled to a maximum of 1
+    /// (`librosa.feature.chroma_stft`).
+    Chroma,
+    /// Tonal centroids, 6 rows (`librosa.feature.tonnetz`), computed from the
+    /// `chroma` rows (chroma_stft), not librosa's default chroma_cqt.
+    Tonnetz,
     /// The waveform itself as a single row, one "frame" per sample. Only
     /// useful to show that raw samples make poor CNN input; cannot be combined
     /// with other kinds.
@@ -62,7 +81,7 @@ pub enum FeatureKind {
 impl FeatureKind {
     /// Every kind that computes per-frame rows, in declaration order: all
     /// but [`FeatureKind::Raw`], and all of them can share one matrix.
-    pub const FRAME_KINDS: [FeatureKind; 9] = [
+    pub const FRAME_KINDS: [FeatureKind; 16] = [
         FeatureKind::Mfcc,
         FeatureKind::Logmel,
         FeatureKind::Centroid,
@@ -72,7 +91,27 @@ impl FeatureKind {
         FeatureKind::Contrast,
         FeatureKind::Zcr,
         FeatureKind::Rms,
+        FeatureKind::F0,
+        FeatureKind::Voiced,
+        FeatureKind::VoicedProb,
+        FeatureKind::Yin,
+        FeatureKind::Onset,
+        FeatureKind::Chroma,
+        FeatureKind::Tonnetz,
     ];
+
+    /// Whether the kind comes from pYIN (one shared computation).
+    pub fn is_pyin(self) -> bool {
+        matches!(
+            self,
+            FeatureKind::F0 | FeatureKind::Voiced | FeatureKind::VoicedProb
+        )
+    }
+
+    /// Whether the kind frames the signal with `f0_frame_length`.
+    pub fn is_pitch(self) -> bool {
+        self.is_pyin() || self == FeatureKind::Yin
+    }
 
     /// The name used in configs and row names.
     pub fn name(self) -> &'static str {
@@ -86,6 +125,13 @@ impl FeatureKind {
             FeatureKind::Contrast => "contrast",
             FeatureKind::Zcr => "zcr",
             FeatureKind::Rms => "rms",
+            FeatureKind::F0 => "f0",
+            FeatureKind::Voiced => "voiced",
+            FeatureKind::VoicedProb => "voiced_prob",
+            FeatureKind::Yin => "yin",
+            FeatureKind::Onset => "onset",
+            FeatureKind::Chroma => "chroma",
+            FeatureKind::Tonnetz => "tonnetz",
             FeatureKind::Raw => "raw",
         }
     }
@@ -139,6 +185,25 @@ pub enum MelNorm {
     Slaney,
     /// Triangles peak at 1 (`norm=None`, torchaudio's default).
     None,
+}
+
+/// What the `f0` row holds in frames pYIN decodes as unvoiced, where
+/// librosa returns NaN (`fill_na=np.nan`); the network cannot take NaN.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum F0Unvoiced {
+    /// 0 Hz.
+    #[default]
+    Zero,
+    /// The last voiced frame's f0; frames before the first voiced one take
+    /// the first voiced f0.
+    Hold,
+    /// Linear in time between the voiced frames on either side; frames
+    /// before the first or after the last voiced one take its f0.
+    Interpolate,
+    /// pYIN's own best guess: the pitch of the decoded unvoiced state
+    /// (`librosa.pyin(fill_na=None)`).
+    Guess,
 }
 
 /// The feature settings, resolved: every field holds a concrete value.
@@ -213,6 +278,29 @@ pub struct FeatureConfig {
     /// Fraction of each band's bins averaged for its peak and valley;
     /// default 0.02 (librosa `quantile`).
     pub contrast_quantile: f64,
+    /// Lowest pitch in Hz that pYIN and YIN look for; default 65.406 (C2,
+    /// librosa `fmin` as its docs recommend).
+    pub f0_fmin: f64,
+    /// Highest pitch in Hz; default none = the smaller of 2093.005 (C7,
+    /// librosa `fmax` as its docs recommend) and the Nyquist frequency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub f0_fmax: Option<f64>,
+    /// Samples per pYIN/YIN frame, centred like the STFT frames; default
+    /// 2048 (librosa `frame_length`). Its parity must match `n_fft`'s (both
+    /// even or both odd) so the frames line up; uncentred, it must equal
+    /// `n_fft`.
+    pub f0_frame_length: usize,
+    /// The `f0` row in unvoiced frames: `"zero"`, `"hold"`, `"interpolate"`
+    /// or `"guess"`; default `"zero"`.
+    pub f0_unvoiced: F0Unvoiced,
+    /// YIN's trough threshold; default 0.1 (librosa `trough_threshold`).
+    pub yin_threshold: f64,
+    /// Chroma bins per octave; default 12 (librosa `n_chroma`).
+    pub n_chroma: usize,
+    /// Tuning offset of the chroma bins in fractions of a bin; default none
+    /// = estimated per clip from its spectrum (librosa `tuning=None`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chroma_tuning: Option<f64>,
 }
 
 impl Default for FeatureConfig {
@@ -268,6 +356,13 @@ struct RawFeatureConfig {
     contrast_bands: Option<usize>,
     contrast_fmin: Option<f64>,
     contrast_quantile: Option<f64>,
+    f0_fmin: Option<f64>,
+    f0_fmax: Option<f64>,
+    f0_frame_length: Option<usize>,
+    f0_unvoiced: Option<F0Unvoiced>,
+    yin_threshold: Option<f64>,
+    n_chroma: Option<usize>,
+    chroma_tuning: Option<f64>,
 }
 
 impl From<RawFeatureConfig> for FeatureConfig {
@@ -313,6 +408,13 @@ impl From<RawFeatureConfig> for FeatureConfig {
             contrast_bands: raw.contrast_bands.unwrap_or(base.contrast_bands),
             contrast_fmin: raw.contrast_fmin.unwrap_or(base.contrast_fmin),
             contrast_quantile: raw.contrast_quantile.unwrap_or(base.contrast_quantile),
+            f0_fmin: raw.f0_fmin.unwrap_or(base.f0_fmin),
+            f0_fmax: raw.f0_fmax.or(base.f0_fmax),
+            f0_frame_length: raw.f0_frame_length.unwrap_or(base.f0_frame_length),
+            f0_unvoiced: raw.f0_unvoiced.unwrap_or(base.f0_unvoiced),
+            yin_threshold: raw.yin_threshold.unwrap_or(base.yin_threshold),
+            n_chroma: raw.n_chroma.unwrap_or(base.n_chroma),
+            chroma_tuning: raw.chroma_tuning.or(base.chroma_tuning),
         }
     }
 }
@@ -325,6 +427,10 @@ const MAX_N_FFT: usize = 1 << 16;
 /// failed allocation; common values are 40 to 128, and past `n_fft / 2 + 1`
 /// filters are empty anyway.
 const MAX_N_MELS: usize = 4096;
+
+/// Largest accepted `n_chroma` (librosa has no limit; 12 is usual, 24 or 36
+/// for quarter or third tones).
+const MAX_N_CHROMA: usize = 120;
 
 /// Largest accepted `delta_width`: the Savitzky-Golay weights hold
 /// `width x width` values (librosa's default is 9).
@@ -359,6 +465,13 @@ impl FeatureConfig {
             contrast_bands: 6,
             contrast_fmin: 200.0,
             contrast_quantile: 0.02,
+            f0_fmin: crate::pitch::DEFAULT_FMIN,
+            f0_fmax: None,
+            f0_frame_length: 2048,
+            f0_unvoiced: F0Unvoiced::Zero,
+            yin_threshold: 0.1,
+            n_chroma: 12,
+            chroma_tuning: None,
         };
         match preset {
             Preset::Custom => project,
@@ -400,6 +513,13 @@ impl FeatureConfig {
         self.fmax.unwrap_or(f64::from(sample_rate) / 2.0)
     }
 
+    /// The highest pitch actually searched at `sample_rate` (`f0_fmax`, or
+    /// the smaller of C7 and the Nyquist frequency when unset).
+    pub fn f0_fmax(&self, sample_rate: u32) -> f64 {
+        self.f0_fmax
+            .unwrap_or_else(|| crate::pitch::DEFAULT_FMAX.min(f64::from(sample_rate) / 2.0))
+    }
+
     /// Whether `kind` is among the requested row blocks.
     pub fn has(&self, kind: FeatureKind) -> bool {
         self.kinds.contains(&kind)
@@ -421,7 +541,8 @@ impl FeatureConfig {
             return Err(Error::config(
                 "kinds",
                 "is empty; allowed: one or more of mfcc, logmel, centroid, bandwidth, rolloff, \
-                 flatness, contrast, zcr, rms, raw",
+                 flatness, contrast, zcr, rms, f0, voiced, voiced_prob, yin, onset, chroma, \
+                 tonnetz, raw",
             ));
         }
         for (i, kind) in self.kinds.iter().enumerate() {
@@ -548,6 +669,127 @@ impl FeatureConfig {
         }
         if self.has(FeatureKind::Contrast) {
             self.validate_contrast(sample_rate)?;
+        }
+        if self.kinds.iter().any(|k| k.is_pitch()) {
+            self.validate_pitch(sample_rate)?;
+        }
+        if self.has(FeatureKind::Chroma) || self.has(FeatureKind::Tonnetz) {
+            if !(1..=MAX_N_CHROMA).contains(&self.n_chroma) {
+                return Err(Error::config(
+                    "n_chroma",
+                    format!(
+                        "{} is out of range; allowed 1..={MAX_N_CHROMA}",
+                        self.n_chroma
+                    ),
+                ));
+            }
+            if let Some(tuning) = self.chroma_tuning
+                && !(tuning.is_finite() && (-0.5..=0.5).contains(&tuning))
+            {
+                return Err(Error::config(
+                    "chroma_tuning",
+                    format!(
+                        "{tuning} is out of range; allowed -0.5..=0.5 (fractions of a chroma \
+                         bin), or leave it out to estimate it per clip"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The checks of `librosa.pyin` / `librosa.yin` (`__check_yin_params`,
+    /// and the transition band that must fit in the pitch bins), plus frame
+    /// alignment with the STFT kinds.
+    fn validate_pitch(&self, sample_rate: u32) -> Result<(), Error> {
+        let sr = f64::from(sample_rate);
+        let nyquist = sr / 2.0;
+        let fmin = self.f0_fmin;
+        let fmax = self.f0_fmax(sample_rate);
+        if !(fmin.is_finite() && fmin > 0.0) {
+            return Err(Error::config(
+                "f0_fmin",
+                format!("{fmin} Hz is out of range; allowed 0 < f0_fmin < f0_fmax"),
+            ));
+        }
+        if !(fmax.is_finite() && fmax <= nyquist) {
+            return Err(Error::config(
+                "f0_fmax",
+                format!(
+                    "{fmax} Hz is above the Nyquist frequency; allowed f0_fmin < f0_fmax <= \
+                     {nyquist} Hz at {sample_rate} Hz"
+                ),
+            ));
+        }
+        if fmin >= fmax {
+            return Err(Error::config(
+                "f0_fmin",
+                format!(
+                    "{fmin} Hz is not below f0_fmax ({fmax} Hz); allowed 0 < f0_fmin < f0_fmax"
+                ),
+            ));
+        }
+        let fl = self.f0_frame_length;
+        if !(4..=MAX_N_FFT).contains(&fl) {
+            return Err(Error::config(
+                "f0_frame_length",
+                format!("{fl} is out of range; allowed 4..={MAX_N_FFT}"),
+            ));
+        }
+        if sr / fmin >= (fl - 1) as f64 {
+            return Err(Error::config(
+                "f0_frame_length",
+                format!(
+                    "{fl} samples hold less than one period of f0_fmin ({fmin} Hz) at \
+                     {sample_rate} Hz; allowed more than {} samples, or raise f0_fmin above {:.3} Hz",
+                    (sr / fmin).ceil() as usize + 1,
+                    sr / (fl - 1) as f64
+                ),
+            ));
+        }
+        if self.center && fl % 2 != self.n_fft % 2 {
+            return Err(Error::config(
+                "f0_frame_length",
+                format!(
+                    "{fl} and n_fft ({}) must both be even or both odd so that centred pitch \
+                     frames line up with the STFT frames",
+                    self.n_fft
+                ),
+            ));
+        }
+        if !self.center && fl != self.n_fft {
+            return Err(Error::config(
+                "f0_frame_length",
+                format!(
+                    "{fl} differs from n_fft ({}); uncentred pitch frames line up with the STFT \
+                     frames only at the same length",
+                    self.n_fft
+                ),
+            ));
+        }
+        if !(self.yin_threshold.is_finite() && self.yin_threshold > 0.0) {
+            return Err(Error::config(
+                "yin_threshold",
+                format!(
+                    "{} is out of range; allowed a number > 0",
+                    self.yin_threshold
+                ),
+            ));
+        }
+        if self.kinds.iter().any(|k| k.is_pyin()) {
+            let bins = crate::pitch::n_pitch_bins(fmin, fmax);
+            let width = crate::pitch::transition_width(sr, self.hop_length);
+            if width > bins {
+                return Err(Error::config(
+                    "f0_fmax",
+                    format!(
+                        "f0_fmin {fmin} Hz to f0_fmax {fmax} Hz gives {bins} pitch bins of 0.1 \
+                         semitone, fewer than pYIN's transition band at hop_length {} ({width} \
+                         bins); widen the range or shorten hop_length",
+                        self.hop_length
+                    ),
+                ));
+            }
         }
         Ok(())
     }

@@ -13,12 +13,15 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 
 use crate::Error;
-use crate::config::{FeatureConfig, FeatureKind};
+use crate::chroma;
+use crate::config::{F0Unvoiced, FeatureConfig, FeatureKind};
 use crate::db::{self, Db};
 use crate::delta::Delta;
 use crate::frame;
 use crate::mel::{MelBank, fft_frequencies};
 use crate::mfcc::Mfcc;
+use crate::onset;
+use crate::pitch::{PitchParams, PitchPlan, PitchScratch};
 use crate::spectral::{self, Band};
 use crate::stft::{Stft, StftScratch};
 use crate::temporal::{self, Framing};
@@ -93,6 +96,13 @@ struct Layout {
     contrast: Option<usize>,
     zcr: Option<usize>,
     rms: Option<usize>,
+    f0: Option<usize>,
+    voiced: Option<usize>,
+    voiced_prob: Option<usize>,
+    yin: Option<usize>,
+    onset: Option<usize>,
+    chroma: Option<usize>,
+    tonnetz: Option<usize>,
 }
 
 /// Everything planned once per configuration and sample rate.
@@ -109,6 +119,10 @@ struct Plan {
     db: Db,
     freqs: Vec<f64>,
     bands: Vec<Band>,
+    pitch: Option<PitchPlan>,
+    /// Chroma filters when the tuning is fixed (else built per clip).
+    chroma_filters: Option<Vec<f64>>,
+    tonnetz_basis: Vec<f64>,
     layout: Layout,
     row_names: Vec<String>,
 }
@@ -144,6 +158,10 @@ struct Scratch {
     peaks: Vec<f64>,
     valleys: Vec<f64>,
     padded: Vec<f32>,
+    pitch: PitchScratch,
+    onset_db: Vec<f32>,
+    power: Vec<f64>,
+    chroma: Vec<f64>,
 }
 
 thread_local! {
@@ -156,12 +174,13 @@ impl Extractor {
         cfg.validate(sample_rate)?;
         let has = |k| cfg.has(k);
         let raw = has(FeatureKind::Raw);
-        let needs_mel = has(FeatureKind::Mfcc) || has(FeatureKind::Logmel);
+        let needs_mel =
+            has(FeatureKind::Mfcc) || has(FeatureKind::Logmel) || has(FeatureKind::Onset);
         let needs_stft = !raw
             && cfg
                 .kinds
                 .iter()
-                .any(|k| !matches!(k, FeatureKind::Zcr | FeatureKind::Rms));
+                .any(|k| !matches!(k, FeatureKind::Zcr | FeatureKind::Rms) && !k.is_pitch());
         let mel = needs_mel.then(|| {
             MelBank::new(
                 sample_rate,
@@ -199,6 +218,8 @@ impl Extractor {
                 FeatureKind::Contrast => {
                     push_block(&mut row_names, kind.name(), bands.len());
                 }
+                FeatureKind::Chroma => push_block(&mut row_names, kind.name(), cfg.n_chroma),
+                FeatureKind::Tonnetz => push_block(&mut row_names, kind.name(), 6),
                 _ => row_names.push(kind.name().to_string()),
             }
             let slot = match kind {
@@ -211,6 +232,13 @@ impl Extractor {
                 FeatureKind::Contrast => &mut layout.contrast,
                 FeatureKind::Zcr => &mut layout.zcr,
                 FeatureKind::Rms => &mut layout.rms,
+                FeatureKind::F0 => &mut layout.f0,
+                FeatureKind::Voiced => &mut layout.voiced,
+                FeatureKind::VoicedProb => &mut layout.voiced_prob,
+                FeatureKind::Yin => &mut layout.yin,
+                FeatureKind::Onset => &mut layout.onset,
+                FeatureKind::Chroma => &mut layout.chroma,
+                FeatureKind::Tonnetz => &mut layout.tonnetz,
                 FeatureKind::Raw => continue,
             };
             *slot = Some(at);
@@ -239,6 +267,22 @@ impl Extractor {
             db: Db::new(cfg.ref_db, cfg.amin),
             freqs: fft_frequencies(sample_rate, cfg.n_fft),
             bands,
+            pitch: cfg.kinds.iter().any(|k| k.is_pitch()).then(|| {
+                PitchPlan::new(PitchParams {
+                    sample_rate: f64::from(sample_rate),
+                    fmin: cfg.f0_fmin,
+                    fmax: cfg.f0_fmax(sample_rate),
+                    frame_length: cfg.f0_frame_length,
+                    hop: cfg.hop_length,
+                    center: cfg.center,
+                    pad: cfg.pad_mode.into(),
+                    yin_threshold: cfg.yin_threshold,
+                })
+            }),
+            chroma_filters: cfg.chroma_tuning.map(|tuning| {
+                chroma::chroma_filters(f64::from(sample_rate), cfg.n_fft, cfg.n_chroma, tuning)
+            }),
+            tonnetz_basis: chroma::tonnetz_basis(cfg.n_chroma),
             layout,
             row_names,
         };
@@ -310,6 +354,7 @@ impl Extractor {
         let layout = &plan.layout;
         let n_mels = cfg.n_mels;
         let n_bands = plan.bands.len();
+        let wants_chroma = layout.chroma.is_some() || layout.tonnetz.is_some();
 
         if let Some(stft) = &plan.stft {
             let Scratch {
@@ -321,6 +366,8 @@ impl Extractor {
                 sort,
                 peaks,
                 valleys,
+                onset_db,
+                power: chroma_power,
                 ..
             } = s;
             let n_bins = stft.n_bins();
@@ -337,6 +384,17 @@ impl Extractor {
             );
             peaks.resize(n_frames * n_bands, 0.0);
             valleys.resize(n_frames * n_bands, 0.0);
+            onset_db.resize(
+                if layout.onset.is_some() {
+                    n_frames * n_mels
+                } else {
+                    0
+                },
+                0.0,
+            );
+            chroma_power.resize(if wants_chroma { n_frames * n_bins } else { 0 }, 0.0);
+            // onset_strength converts the mel power with power_to_db's defaults.
+            let onset_to_db = Db::new(1.0, 1e-10);
             let power = cfg.power;
             let data = &mut out.data;
             stft.for_each_frame(samples, stft_scratch, |t, bins| {
@@ -354,6 +412,19 @@ impl Extractor {
                     let frame = &mut logmel[t * n_mels..(t + 1) * n_mels];
                     for (l, &v) in frame.iter_mut().zip(mel.iter()) {
                         *l = plan.db.to_db_f32(v);
+                    }
+                    if layout.onset.is_some() {
+                        let frame = &mut onset_db[t * n_mels..(t + 1) * n_mels];
+                        for (l, &v) in frame.iter_mut().zip(mel.iter()) {
+                            *l = onset_to_db.to_db_f32(v);
+                        }
+                    }
+                }
+                if wants_chroma {
+                    // chroma_stft always takes the power spectrogram.
+                    let frame = &mut chroma_power[t * n_bins..(t + 1) * n_bins];
+                    for (p, b) in frame.iter_mut().zip(bins) {
+                        *p = b.norm_sqr();
                     }
                 }
                 let mut put = |row: Option<usize>, v: f64| {
@@ -430,6 +501,24 @@ impl Extractor {
             }
         }
 
+        if let Some(at) = layout.onset {
+            db::apply_top_db(&mut s.onset_db, Some(80.0));
+            onset::onset_strength(
+                &s.onset_db,
+                n_mels,
+                cfg.n_fft,
+                cfg.hop_length,
+                cfg.center,
+                &mut out.data[at * n_frames..(at + 1) * n_frames],
+            );
+        }
+        if wants_chroma {
+            self.add_chroma(&mut out, s);
+        }
+        if let Some(pitch) = &plan.pitch {
+            self.add_pitch(pitch, samples, &mut out, &mut s.pitch);
+        }
+
         let framing = Framing {
             frame_length: cfg.n_fft,
             hop: cfg.hop_length,
@@ -470,6 +559,85 @@ impl Extractor {
         Some(out)
     }
 
+    /// Fill the chroma and tonnetz rows from the clip's power spectrogram.
+    fn add_chroma(&self, out: &mut FeatureMatrix, s: &mut Scratch) {
+        let plan = &*self.plan;
+        let cfg = &plan.cfg;
+        let n_frames = out.n_frames;
+        let n_bins = cfg.n_fft / 2 + 1;
+        let n_chroma = cfg.n_chroma;
+        let sr = f64::from(plan.sample_rate);
+        let estimated;
+        let filters = match &plan.chroma_filters {
+            Some(f) => f,
+            None => {
+                let tuning = chroma::estimate_tuning(&s.power, n_bins, sr, n_chroma);
+                estimated = chroma::chroma_filters(sr, cfg.n_fft, n_chroma, tuning);
+                &estimated
+            }
+        };
+        s.chroma.resize(n_chroma, 0.0);
+        let mut ton = [0.0f64; 6];
+        for t in 0..n_frames {
+            chroma::chroma_frame(
+                filters,
+                &s.power[t * n_bins..(t + 1) * n_bins],
+                &mut s.chroma,
+            );
+            if let Some(at) = plan.layout.chroma {
+                for (c, &v) in s.chroma.iter().enumerate() {
+                    out.data[(at + c) * n_frames + t] = v as f32;
+                }
+            }
+            if let Some(at) = plan.layout.tonnetz {
+                chroma::tonnetz_frame(&plan.tonnetz_basis, &s.chroma, &mut ton);
+                for (p, &v) in ton.iter().enumerate() {
+                    out.data[(at + p) * n_frames + t] = v as f32;
+                }
+            }
+        }
+    }
+
+    /// Fill the pYIN and YIN rows.
+    fn add_pitch(
+        &self,
+        pitch: &PitchPlan,
+        samples: &[f32],
+        out: &mut FeatureMatrix,
+        s: &mut PitchScratch,
+    ) {
+        let layout = &self.plan.layout;
+        let n_frames = out.n_frames;
+        if let Some(at) = layout.yin {
+            pitch.yin(
+                samples,
+                s,
+                &mut out.data[at * n_frames..(at + 1) * n_frames],
+            );
+        }
+        if layout.f0.is_none() && layout.voiced.is_none() && layout.voiced_prob.is_none() {
+            return;
+        }
+        let p = pitch.pyin(samples, s);
+        let mut row = |slot: Option<usize>, values: &[f64]| {
+            if let Some(at) = slot {
+                for (o, &v) in out.data[at * n_frames..(at + 1) * n_frames]
+                    .iter_mut()
+                    .zip(values)
+                {
+                    *o = v as f32;
+                }
+            }
+        };
+        row(
+            layout.f0,
+            &fill_unvoiced(&p.f0, &p.voiced, self.plan.cfg.f0_unvoiced),
+        );
+        let flags: Vec<f64> = p.voiced.iter().map(|&v| f64::from(u8::from(v))).collect();
+        row(layout.voiced, &flags);
+        row(layout.voiced_prob, &p.voiced_prob);
+    }
+
     /// Fill the delta blocks that follow the `n` rows at `at`.
     fn add_deltas(&self, out: &mut FeatureMatrix, at: usize, n: usize) {
         let n_frames = out.n_frames;
@@ -482,4 +650,46 @@ impl Extractor {
             }
         }
     }
+}
+
+/// The f0 row under an unvoiced policy: `f0` holds pYIN's decoded pitch of
+/// every frame, `voiced` its voicing. Never NaN; all 0 when no frame is voiced
+/// (except for `guess`, which keeps pYIN's decoded pitch).
+pub(crate) fn fill_unvoiced(f0: &[f64], voiced: &[bool], policy: F0Unvoiced) -> Vec<f64> {
+    let n = f0.len();
+    let voiced_at: Vec<usize> = (0..n).filter(|&t| voiced[t]).collect();
+    if policy == F0Unvoiced::Guess {
+        return f0.to_vec();
+    }
+    let mut out: Vec<f64> = (0..n)
+        .map(|t| if voiced[t] { f0[t] } else { 0.0 })
+        .collect();
+    let (Some(&first), Some(&last)) = (voiced_at.first(), voiced_at.last()) else {
+        return out;
+    };
+    match policy {
+        F0Unvoiced::Zero | F0Unvoiced::Guess => {}
+        F0Unvoiced::Hold => {
+            let mut held = f0[first];
+            for t in 0..n {
+                if voiced[t] {
+                    held = f0[t];
+                } else {
+                    out[t] = held;
+                }
+            }
+        }
+        F0Unvoiced::Interpolate => {
+            out[..first].fill(f0[first]);
+            out[last + 1..].fill(f0[last]);
+            for pair in voiced_at.windows(2) {
+                let (a, b) = (pair[0], pair[1]);
+                for (t, o) in out.iter_mut().enumerate().take(b).skip(a + 1) {
+                    let w = (t - a) as f64 / (b - a) as f64;
+                    *o = f0[a] + w * (f0[b] - f0[a]);
+                }
+            }
+        }
+    }
+    out
 }

@@ -1,8 +1,8 @@
 //! Audio in, feature matrices out.
 //!
 //! This crate owns decoding (symphonia), resampling (rubato), the STFT
-//! (realfft), mel filterbanks, MFCCs, deltas and per-frame spectral features,
-//! and batch extraction over many files with rayon. It knows nothing of
+//! (realfft), mel filterbanks, MFCCs, deltas, per-frame spectral features,
+//! pitch (YIN, pYIN), onset strength, chroma and tonnetz, and batch extraction over many files with rayon. It knows nothing of
 //! libtorch, models or datasets: its output is a `[n_features x n_frames]`
 //! matrix of `f32` per clip.
 //!
@@ -22,6 +22,7 @@
 //! ```
 
 pub mod batch;
+mod chroma;
 pub mod config;
 mod db;
 pub mod decode;
@@ -32,12 +33,16 @@ mod frame;
 pub mod mel;
 pub mod mfcc;
 pub mod npy;
+mod onset;
+mod pitch;
 pub mod resample;
 mod spectral;
 pub mod stft;
 mod temporal;
 
-pub use config::{FeatureConfig, FeatureKind, MelNorm, MelScale, PadMode, Preset, Window};
+pub use config::{
+    F0Unvoiced, FeatureConfig, FeatureKind, MelNorm, MelScale, PadMode, Preset, Window,
+};
 pub use decode::{Clip, ClipInfo};
 pub use error::Error;
 pub use extract::{Extractor, FeatureMatrix};

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use cochlea_features::batch::{extract_files, extract_samples};
-use cochlea_features::{Error, Extractor, FeatureConfig, FeatureKind, PadMode, Preset};
+use cochlea_features::{Error, Extractor, F0Unvoiced, FeatureConfig, FeatureKind, PadMode, Preset};
 use proptest::prelude::*;
 
 fn all_kinds(contrast_bands: usize) -> FeatureConfig {
@@ -78,7 +78,174 @@ fn toml_keys_presets_and_overrides() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("n_mfc"), "{err}");
-    assert!(toml::from_str::<FeatureConfig>("kinds = [\"chroma\"]").is_err());
+    assert!(toml::from_str::<FeatureConfig>("kinds = [\"pitch\"]").is_err());
+
+    let cfg: FeatureConfig = toml::from_str(
+        "kinds = [\"mfcc\", \"f0\", \"voiced_prob\", \"chroma\"]\nf0_unvoiced = \"hold\"\n\
+         f0_fmax = 500.0\nchroma_tuning = 0.25",
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            cfg.kinds[2],
+            cfg.f0_unvoiced,
+            cfg.f0_fmax,
+            cfg.chroma_tuning
+        ),
+        (
+            FeatureKind::VoicedProb,
+            F0Unvoiced::Hold,
+            Some(500.0),
+            Some(0.25)
+        )
+    );
+    // Unset optional keys stay unset through a round trip.
+    let text = toml::to_string(&FeatureConfig::default()).unwrap();
+    assert!(
+        !text.contains("f0_fmax") && !text.contains("chroma_tuning"),
+        "{text}"
+    );
+    assert_eq!(
+        toml::from_str::<FeatureConfig>(&text).unwrap(),
+        FeatureConfig::default()
+    );
+}
+
+#[test]
+fn pitch_and_chroma_keys_are_validated() {
+    let pitch = |edit: &dyn Fn(&mut FeatureConfig)| {
+        let mut cfg = FeatureConfig {
+            kinds: vec![FeatureKind::F0],
+            ..Default::default()
+        };
+        edit(&mut cfg);
+        cfg.validate(8000).map_err(|e| e.to_string())
+    };
+    assert!(pitch(&|_| {}).is_ok());
+    let err = pitch(&|c| c.f0_fmax = Some(4500.0)).unwrap_err();
+    assert!(err.starts_with("features.f0_fmax:"), "{err}");
+    let err = pitch(&|c| c.f0_fmin = 0.0).unwrap_err();
+    assert!(err.starts_with("features.f0_fmin:"), "{err}");
+    // One period of 65 Hz is 122 samples at 8 kHz.
+    let err = pitch(&|c| c.f0_frame_length = 100).unwrap_err();
+    assert!(
+        err.starts_with("features.f0_frame_length:") && err.contains("period"),
+        "{err}"
+    );
+    // Odd frames against an even n_fft would not line up.
+    let err = pitch(&|c| c.f0_frame_length = 1023).unwrap_err();
+    assert!(err.contains("line up"), "{err}");
+    let err = pitch(&|c| c.center = false).unwrap_err();
+    assert!(err.starts_with("features.f0_frame_length:"), "{err}");
+    assert!(
+        pitch(&|c| {
+            c.center = false;
+            c.n_fft = 512;
+            c.f0_frame_length = 512;
+        })
+        .is_ok()
+    );
+    // 200 to 210 Hz is 9 bins, fewer than the 41-bin transition band.
+    let err = pitch(&|c| {
+        c.f0_fmin = 200.0;
+        c.f0_fmax = Some(210.0);
+    })
+    .unwrap_err();
+    assert!(
+        err.starts_with("features.f0_fmax:") && err.contains("transition"),
+        "{err}"
+    );
+    // The default fmax is capped at the Nyquist frequency.
+    let cfg = FeatureConfig {
+        kinds: vec![FeatureKind::Yin],
+        ..Default::default()
+    };
+    assert!(cfg.validate(4000).is_ok());
+    assert_eq!(cfg.f0_fmax(4000), 2000.0);
+
+    let chroma = |edit: &dyn Fn(&mut FeatureConfig)| {
+        let mut cfg = FeatureConfig {
+            kinds: vec![FeatureKind::Tonnetz],
+            ..Default::default()
+        };
+        edit(&mut cfg);
+        cfg.validate(8000).map_err(|e| e.to_string())
+    };
+    assert!(chroma(&|_| {}).is_ok());
+    let err = chroma(&|c| c.n_chroma = 0).unwrap_err();
+    assert!(err.starts_with("features.n_chroma:"), "{err}");
+    let err = chroma(&|c| c.chroma_tuning = Some(0.7)).unwrap_err();
+    assert!(err.starts_with("features.chroma_tuning:"), "{err}");
+}
+
+#[test]
+fn unvoiced_policies_never_leave_nan_and_keep_voiced_frames() {
+    // A 200 Hz tone with silence before, between and after.
+    let sr = 8000;
+    let mut x = vec![0.0f32; 7000];
+    for (i, v) in x.iter_mut().enumerate() {
+        if (1200..2800).contains(&i) || (4000..5200).contains(&i) {
+            *v = (0.5 * (2.0 * std::f64::consts::PI * 200.0 * i as f64 / 8000.0).sin()) as f32;
+        }
+    }
+    let rows = |policy: F0Unvoiced| {
+        let cfg = FeatureConfig {
+            kinds: vec![
+                FeatureKind::F0,
+                FeatureKind::Voiced,
+                FeatureKind::VoicedProb,
+            ],
+            f0_unvoiced: policy,
+            f0_frame_length: 512,
+            ..Default::default()
+        };
+        let m = Extractor::new(&cfg, sr).unwrap().compute(&x);
+        (m.row(0).to_vec(), m.row(1).to_vec(), m.row(2).to_vec())
+    };
+    let (guess, voiced, prob) = rows(F0Unvoiced::Guess);
+    assert!(voiced.contains(&1.0) && voiced.contains(&0.0));
+    assert!(prob.iter().all(|&p| (0.0..=1.0).contains(&p)));
+    let first = voiced.iter().position(|&v| v == 1.0).unwrap();
+    let last = voiced.iter().rposition(|&v| v == 1.0).unwrap();
+    for policy in [F0Unvoiced::Zero, F0Unvoiced::Hold, F0Unvoiced::Interpolate] {
+        let (f0, v, _) = rows(policy);
+        assert_eq!(v, voiced);
+        assert!(f0.iter().all(|x| x.is_finite()));
+        for t in 0..f0.len() {
+            if voiced[t] == 1.0 {
+                assert_eq!(f0[t], guess[t], "{policy:?} frame {t}");
+                assert!(
+                    (f0[t] - 200.0).abs() < 10.0,
+                    "{policy:?} frame {t}: {}",
+                    f0[t]
+                );
+            } else {
+                let want = match policy {
+                    F0Unvoiced::Zero => 0.0,
+                    _ if t < first => guess[first],
+                    _ if t > last => guess[last],
+                    // Both gaps lie between frames of the same pitch.
+                    _ => f0[t],
+                };
+                assert_eq!(f0[t], want, "{policy:?} frame {t}");
+                if policy != F0Unvoiced::Zero {
+                    assert!(
+                        (f0[t] - 200.0).abs() < 10.0,
+                        "{policy:?} frame {t}: {}",
+                        f0[t]
+                    );
+                }
+            }
+        }
+    }
+    // Silence: nothing voiced, f0 all zero under every policy but guess.
+    let cfg = FeatureConfig {
+        kinds: vec![FeatureKind::F0, FeatureKind::Voiced],
+        f0_unvoiced: F0Unvoiced::Interpolate,
+        ..Default::default()
+    };
+    let m = Extractor::new(&cfg, sr).unwrap().compute(&vec![0.0; 3000]);
+    assert!(m.data.iter().all(|&v| v == 0.0));
 }
 
 #[test]
@@ -326,6 +493,8 @@ fn uncentred_short_clip_has_no_frames() {
         center: false,
         kinds: FeatureKind::FRAME_KINDS.to_vec(),
         contrast_bands: 5,
+        // Uncentred pitch frames must be as long as the STFT's to line up.
+        f0_frame_length: 256,
         ..Default::default()
     };
     let ex = Extractor::new(&cfg, 8000).unwrap();
@@ -363,6 +532,10 @@ proptest! {
             // The lowest band must hold two FFT bins.
             contrast_fmin: (2.0 * f64::from(sr) / n_fft as f64).max(200.0),
             n_mels: 20,
+            // Pitch frames line up uncentred only at n_fft samples, and must
+            // then hold two periods of f0_fmin.
+            f0_frame_length: if center { 2048 } else { n_fft },
+            f0_fmin: if center { 65.0 } else { (2.0 * f64::from(sr) / n_fft as f64).max(65.0) },
             ..Default::default()
         };
         let ex = Extractor::new(&cfg, sr).unwrap();
@@ -372,11 +545,17 @@ proptest! {
         prop_assert_eq!(m.n_frames, want);
         prop_assert_eq!(ex.n_frames(n), want);
         prop_assert_eq!(m.n_rows, ex.n_rows());
-        prop_assert_eq!(m.n_rows, 13 * 3 + 20 * 3 + 4 + 4 + 2);
+        prop_assert_eq!(m.n_rows, 13 * 3 + 20 * 3 + 4 + 4 + 2 + 5 + 12 + 6);
         prop_assert_eq!(m.data.len(), m.n_rows * m.n_frames);
         prop_assert!(m.data.iter().all(|v| v.is_finite()));
         // Bounded features stay in range.
-        for name in ["flatness", "zcr"] {
+        for name in ["flatness", "zcr", "voiced", "voiced_prob", "onset"] {
+            let Some(r) = ex.row_names().iter().position(|r| r == name) else {
+                continue;
+            };
+            prop_assert!(m.row(r).iter().all(|&v| v >= 0.0));
+        }
+        for name in ["flatness", "zcr", "voiced", "voiced_prob"] {
             let r = ex.row_names().iter().position(|r| r == name).unwrap();
             prop_assert!(m.row(r).iter().all(|&v| (0.0..=1.0 + 1e-6).contains(&v)));
         }

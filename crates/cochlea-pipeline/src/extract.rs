@@ -115,3 +115,33 @@ pub fn extract_all(
     pb.finish_and_clear();
     out
 }
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    /// Every feature setting, the pitch and chroma ones included, is part of
+    /// the cache key.
+    #[test]
+    fn feature_key_changes_with_every_setting() {
+        let base = FeatureConfig::default();
+        let key = |c: &FeatureConfig| feature_key(c, 8000);
+        type Edit = Box<dyn Fn(&mut FeatureConfig)>;
+        let edits: Vec<Edit> = vec![
+            Box::new(|c| c.f0_fmin = 80.0),
+            Box::new(|c| c.f0_fmax = Some(1000.0)),
+            Box::new(|c| c.f0_frame_length = 1024),
+            Box::new(|c| c.f0_unvoiced = cochlea_features::F0Unvoiced::Hold),
+            Box::new(|c| c.yin_threshold = 0.2),
+            Box::new(|c| c.n_chroma = 24),
+            Box::new(|c| c.chroma_tuning = Some(0.0)),
+            Box::new(|c| c.kinds = vec![cochlea_features::FeatureKind::F0]),
+        ];
+        for (i, edit) in edits.iter().enumerate() {
+            let mut c = base.clone();
+            edit(&mut c);
+            assert_ne!(key(&c), key(&base), "edit {i}");
+        }
+        assert_eq!(key(&base.clone()), key(&base));
+    }
+}

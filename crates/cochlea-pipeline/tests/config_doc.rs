@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use cochlea_features::{
-    Extractor, FeatureKind, MelNorm, MelScale, PadMode as StftPad, Preset, Window,
+    Extractor, F0Unvoiced, FeatureKind, MelNorm, MelScale, PadMode as StftPad, Preset, Window,
 };
 use cochlea_model::{
     Activation, ClassWeights, DeviceChoice, Head, InitScheme, Monitor, Optimizer, Padding,
@@ -34,7 +34,13 @@ use serde_json::Value;
 
 /// Keys that `skip_serializing_if` drops from a default config when unset
 /// (`None`, or the empty `tune.space`), so the walk over the serialised config cannot see them.
-const SKIPPED_WHEN_NONE: &[&str] = &["features.win_length", "features.fmax", "tune.space"];
+const SKIPPED_WHEN_NONE: &[&str] = &[
+    "features.win_length",
+    "features.fmax",
+    "features.f0_fmax",
+    "features.chroma_tuning",
+    "tune.space",
+];
 
 /// A key no section accepts, to make serde list the ones it does.
 const UNKNOWN: &str = "zz_not_a_key";
@@ -391,7 +397,11 @@ fn enum_keys() -> Vec<(&'static str, Vec<String>)> {
         ),
         (
             "features.kinds",
-            variants!(FeatureKind: Mfcc, Logmel, Centroid, Bandwidth, Rolloff, Flatness, Contrast, Zcr, Rms, Raw),
+            variants!(FeatureKind: Mfcc, Logmel, Centroid, Bandwidth, Rolloff, Flatness, Contrast, Zcr, Rms, F0, Voiced, VoicedProb, Yin, Onset, Chroma, Tonnetz, Raw),
+        ),
+        (
+            "features.f0_unvoiced",
+            variants!(F0Unvoiced: Zero, Hold, Interpolate, Guess),
         ),
         ("features.window", variants!(Window: Hann, Hamming, Boxcar)),
         ("features.pad_mode", variants!(StftPad: Constant, Reflect)),

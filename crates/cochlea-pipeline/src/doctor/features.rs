@@ -15,6 +15,9 @@ pub const CONSTANT_STD: f64 = 1e-6;
 /// above which unnormalized features drown each other.
 pub const SCALE_SPREAD: f64 = 100.0;
 
+/// Rows of the pitch kinds (`FeatureKind::is_pitch`), by name.
+const PITCH_ROWS: [&str; 4] = ["f0", "voiced", "voiced_prob", "yin"];
+
 /// Checks on the features as the model would receive them.
 pub fn feature_checks(cfg: &Config, p: &Prepared, folds: &[Fold]) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -36,20 +39,40 @@ pub fn feature_checks(cfg: &Config, p: &Prepared, folds: &[Fold]) -> Vec<Finding
         .map(|(r, _)| names[r].as_str())
         .collect();
     if !constant.is_empty() {
-        out.push(
-            Check::ConstantFeatures.warn(
-                format!(
-                    "{} feature rows are constant over the training set",
-                    constant.len()
-                ),
-                constant
-                    .iter()
-                    .take(8)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", "),
+        let mut detail = constant
+            .iter()
+            .take(8)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if constant.len() > 8 {
+            detail.push_str(&format!(" and {} more", constant.len() - 8));
+        }
+        // pYIN's rows are constant when no training frame is voiced:
+        // whispered, noisy or non-speech audio, or a pitch range that misses
+        // the voices.
+        let pitch: Vec<&str> = constant
+            .iter()
+            .copied()
+            .filter(|n| PITCH_ROWS.contains(n))
+            .collect();
+        if !pitch.is_empty() {
+            detail.push_str(&format!(
+                "; {} constant: pYIN found no voiced frame in the training clips (whispered, \
+                 unvoiced or non-tonal audio, or voices outside f0_fmin {} Hz to f0_fmax {:.0} Hz); \
+                 drop these kinds or widen the range",
+                pitch.join(", "),
+                cfg.features.f0_fmin,
+                cfg.features.f0_fmax(cfg.data.sample_rate)
+            ));
+        }
+        out.push(Check::ConstantFeatures.warn(
+            format!(
+                "{} feature rows are constant over the training set",
+                constant.len()
             ),
-        );
+            detail,
+        ));
     }
     let (smin, smax) = stds
         .iter()

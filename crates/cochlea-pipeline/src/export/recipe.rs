@@ -149,6 +149,21 @@ pub struct Librosa {
     pub contrast_fmin: f64,
     /// `spectral_contrast(quantile=...)`.
     pub quantile: f64,
+    /// `pyin(fmin=...)` / `yin(fmin=...)`, Hz.
+    pub f0_fmin: f64,
+    /// `pyin(fmax=...)` / `yin(fmax=...)`, Hz (resolved).
+    pub f0_fmax: f64,
+    /// `pyin(frame_length=...)` / `yin(frame_length=...)`.
+    pub f0_frame_length: usize,
+    /// What the `f0` row holds where `pyin` says unvoiced (librosa NaN):
+    /// `"zero"`, `"hold"`, `"interpolate"` or `"guess"` (`fill_na=None`).
+    pub f0_unvoiced: String,
+    /// `yin(trough_threshold=...)`.
+    pub yin_threshold: f64,
+    /// `chroma_stft(n_chroma=...)`.
+    pub n_chroma: usize,
+    /// `chroma_stft(tuning=...)`, null = estimated per clip (librosa's default).
+    pub tuning: Option<f64>,
 }
 
 /// Length fitting.
@@ -319,6 +334,13 @@ fn librosa(f: &FeatureConfig, sr: u32) -> Librosa {
         n_bands: f.contrast_bands,
         contrast_fmin: f.contrast_fmin,
         quantile: f.contrast_quantile,
+        f0_fmin: f.f0_fmin,
+        f0_fmax: f.f0_fmax(sr),
+        f0_frame_length: f.f0_frame_length,
+        f0_unvoiced: enum_name(&f.f0_unvoiced),
+        yin_threshold: f.yin_threshold,
+        n_chroma: f.n_chroma,
+        tuning: f.chroma_tuning,
     }
 }
 
@@ -356,6 +378,23 @@ fn calls(f: &FeatureConfig) -> Vec<String> {
             FeatureKind::Rms => {
                 "rms: rms(y=y, frame_length=n_fft, hop_length, center, pad_mode)".into()
             }
+            FeatureKind::F0 => "f0: pyin(y, fmin=f0_fmin, fmax=f0_fmax, sr, \
+                 frame_length=f0_frame_length, hop_length, center, pad_mode) f0, NaN frames \
+                 filled as f0_unvoiced says"
+                .into(),
+            FeatureKind::Voiced => "voiced: pyin(...) voiced_flag as 0/1".into(),
+            FeatureKind::VoicedProb => "voiced_prob: pyin(...) voiced_prob".into(),
+            FeatureKind::Yin => "yin: yin(y, fmin=f0_fmin, fmax=f0_fmax, sr, \
+                 frame_length=f0_frame_length, hop_length, trough_threshold=yin_threshold, \
+                 center, pad_mode)"
+                .into(),
+            FeatureKind::Onset => "onset: onset_strength(y=y, sr, n_fft, hop_length, \
+                 win_length, window, pad_mode, center, n_mels, fmin, fmax, htk, norm, power)"
+                .into(),
+            FeatureKind::Chroma => "chroma: chroma_stft(y=y, sr, n_fft, hop_length, win_length, \
+                 window, center, pad_mode, n_chroma, tuning)"
+                .into(),
+            FeatureKind::Tonnetz => "tonnetz: tonnetz(chroma=chroma_stft(...) as for chroma)".into(),
             FeatureKind::Raw => "raw: the samples as one row".into(),
         })
         .collect()

@@ -161,4 +161,37 @@ mod tests {
         let bad = Overrides::from([("train.lr".into(), Value::Float(-1.0))]);
         assert!(apply(&base, &bad).unwrap_err().contains("train.lr"));
     }
+
+    #[test]
+    fn feature_kinds_are_a_choice_of_lists() {
+        let d = space(
+            "\"features.kinds\" = [[\"mfcc\"], [\"mfcc\", \"f0\", \"voiced_prob\"], \
+             [\"mfcc\", \"chroma\", \"onset\"]]\n",
+        )
+        .unwrap();
+        let Domain::Choice(options) = &d[0].domain else {
+            panic!("{:?}", d[0].domain)
+        };
+        let kinds: Vec<Vec<&str>> = options
+            .iter()
+            .map(|o| {
+                let ov = Overrides::from([("features.kinds".into(), o.clone())]);
+                let c = apply(&Config::default(), &ov).unwrap();
+                c.features.kinds.iter().map(|k| k.name()).collect()
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                vec!["mfcc"],
+                vec!["mfcc", "f0", "voiced_prob"],
+                vec!["mfcc", "chroma", "onset"]
+            ]
+        );
+        let bad = Overrides::from([(
+            "features.kinds".into(),
+            Value::Array(vec![Value::String("pitch".into())]),
+        )]);
+        assert!(apply(&Config::default(), &bad).is_err());
+    }
 }
