@@ -37,7 +37,9 @@ mod spectral;
 pub mod stft;
 mod temporal;
 
-pub use config::{FeatureConfig, FeatureKind, MelNorm, MelScale, PadMode, Preset, Window};
+pub use config::{
+    FeatureConfig, FeatureKind, MelNorm, MelScale, PadMode, Pooling, Preset, Window,
+};
 pub use decode::{Clip, ClipInfo};
 pub use error::Error;
 pub use extract::{Extractor, FeatureMatrix};

@@ -188,6 +188,10 @@ fn inputs(
     feats: &cochlea_features::FeatureMatrix,
     windows: bool,
 ) -> Vec<Vec<f32>> {
+    if !spec.features.pooling.is_none() {
+        // Functionals summarise the whole clip: there are no windows.
+        return vec![spec.prepare(feats)];
+    }
     let normed = spec.normalizer.apply(feats);
     if !windows || normed.n_frames <= spec.clip_frames {
         return vec![normalize::fit_length(

@@ -19,11 +19,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use cochlea_features::{
-    Extractor, FeatureKind, MelNorm, MelScale, PadMode as StftPad, Preset, Window,
+    Extractor, FeatureKind, MelNorm, MelScale, PadMode as StftPad, Pooling, Preset, Window,
 };
 use cochlea_model::{
-    Activation, ClassWeights, DeviceChoice, Head, InitScheme, Monitor, Optimizer, Padding,
-    PoolKind, Scheduler,
+    Activation, ClassWeights, DeviceChoice, Head, InitScheme, Monitor, NetKind, Optimizer,
+    Padding, PoolKind, Scheduler,
 };
 use cochlea_pipeline::Config;
 use cochlea_pipeline::config::{CropMode, FieldSource, Layout, NormMethod, PadMode, Strategy};
@@ -32,7 +32,12 @@ use serde_json::Value;
 
 /// Keys that `skip_serializing_if` drops from a default config when unset
 /// (`None`, or the empty `tune.space`), so the walk over the serialised config cannot see them.
-const SKIPPED_WHEN_NONE: &[&str] = &["features.win_length", "features.fmax", "tune.space"];
+const SKIPPED_WHEN_NONE: &[&str] = &[
+    "features.win_length",
+    "features.fmax",
+    "features.pooling",
+    "tune.space",
+];
 
 /// A key no section accepts, to make serde list the ones it does.
 const UNKNOWN: &str = "zz_not_a_key";
@@ -391,7 +396,12 @@ fn enum_keys() -> Vec<(&'static str, Vec<String>)> {
             "normalize.method",
             variants!(NormMethod: Standard, Minmax, Utterance, None),
         ),
-        ("model.head", variants!(Head: GlobalAvg, GlobalMax, Flatten)),
+        (
+            "model.head",
+            variants!(Head: GlobalAvg, GlobalMax, Flatten, Stats, Attention, AttentiveStats),
+        ),
+        ("model.kind", variants!(NetKind: Cnn1d, Conv2d, Dense)),
+        ("features.pooling", variants!(Pooling: None, Functionals)),
         ("model.init", variants!(InitScheme: Pytorch, He)),
         ("model.blocks.padding", variants!(Padding: Same, Valid)),
         (
