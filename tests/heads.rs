@@ -64,7 +64,14 @@ fn make_tones(dir: &Path) -> PathBuf {
 
 /// A config over the tones: `features` and `model` are extra TOML lines of
 /// those sections, `augment` of `[augment]`.
-fn config(dir: &Path, root: &Path, name: &str, features: &str, model: &str, augment: &str) -> PathBuf {
+fn config(
+    dir: &Path,
+    root: &Path,
+    name: &str,
+    features: &str,
+    model: &str,
+    augment: &str,
+) -> PathBuf {
     let text = format!(
         r#"name = "{name}"
 [data]
@@ -128,10 +135,7 @@ fn run(cfg: &Path) -> (PathBuf, f64) {
 /// `pipeline export` as TorchScript: the module was checked against the
 /// Rust path before it was written.
 fn export_checks(run: &Path, dir: &Path) {
-    let out = dir.join(format!(
-        "{}.pt",
-        run.file_name().unwrap().to_str().unwrap()
-    ));
+    let out = dir.join(format!("{}.pt", run.file_name().unwrap().to_str().unwrap()));
     let o = pipeline(&[
         "export",
         run.to_str().unwrap(),
@@ -161,20 +165,52 @@ fn kinds_and_heads_train_beat_chance_and_export() {
     let deep = "blocks = [ { filters = 8, kernel = 3, pool = 2 }, { filters = 16, kernel = 3, pool = 2 }, { filters = 16, kernel = 3, pool = 2 } ]";
     let cases = [
         ("cnn1d-stats", "kinds = [\"mfcc\"]", "head = \"stats\"", ""),
-        ("cnn1d-attention", "kinds = [\"mfcc\"]", "head = \"attention\"\nattention_dim = 8", "mixup = 0.3"),
-        ("conv2d-attentive", "kinds = [\"logmel\"]", "kind = \"conv2d\"\nhead = \"attentive_stats\"\nattention_dim = 8", ""),
-        ("conv2d-avg", "kinds = [\"logmel\"]", "kind = \"conv2d\"", ""),
-        ("dense-stats", "kinds = [\"mfcc\"]", "kind = \"dense\"\nhead = \"stats\"\nhidden = [32]", ""),
-        ("functionals", "kinds = [\"mfcc\"]\npooling = \"functionals\"", "kind = \"dense\"\nhidden = [32]", "mixup = 0.2"),
+        (
+            "cnn1d-attention",
+            "kinds = [\"mfcc\"]",
+            "head = \"attention\"\nattention_dim = 8",
+            "mixup = 0.3",
+        ),
+        (
+            "conv2d-attentive",
+            "kinds = [\"logmel\"]",
+            "kind = \"conv2d\"\nhead = \"attentive_stats\"\nattention_dim = 8",
+            "",
+        ),
+        (
+            "conv2d-avg",
+            "kinds = [\"logmel\"]",
+            "kind = \"conv2d\"",
+            "",
+        ),
+        (
+            "dense-stats",
+            "kinds = [\"mfcc\"]",
+            "kind = \"dense\"\nhead = \"stats\"\nhidden = [32]",
+            "",
+        ),
+        (
+            "functionals",
+            "kinds = [\"mfcc\"]\npooling = \"functionals\"",
+            "kind = \"dense\"\nhidden = [32]",
+            "mixup = 0.2",
+        ),
     ];
     let mut scores = Vec::new();
     for (name, features, model, augment) in cases {
-        let blocks = if model.contains("conv2d") { deep } else { small };
+        let blocks = if model.contains("conv2d") {
+            deep
+        } else {
+            small
+        };
         let model = format!("{blocks}\n{model}");
         let cfg = config(tmp.path(), &root, name, features, &model, augment);
         let (dir, acc) = run(&cfg);
         scores.push(format!("{name} {acc:.3}"));
-        assert!(acc >= BEATS_CHANCE, "{name}: accuracy {acc:.3}; all: {scores:?}");
+        assert!(
+            acc >= BEATS_CHANCE,
+            "{name}: accuracy {acc:.3}; all: {scores:?}"
+        );
         export_checks(&dir, tmp.path());
         if name == "functionals" {
             functionals_classify_and_refuse_onnx(&dir, &root, tmp.path());
@@ -202,7 +238,11 @@ fn functionals_classify_and_refuse_onnx(run: &Path, root: &Path, dir: &Path) {
         file,
     ]);
     ok(&o);
-    let lines: Vec<String> = String::from_utf8(o.stdout).unwrap().lines().map(String::from).collect();
+    let lines: Vec<String> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
     assert_eq!(lines.len(), 1, "{lines:?}");
     let o = pipeline(&[
         "export",
@@ -250,7 +290,13 @@ fn the_doctor_sees_no_lost_time_axis_in_functionals_with_dense() {
         "kind = \"dense\"\nhidden = [16]",
         "",
     );
-    let o = pipeline(&["doctor", cfg.to_str().unwrap(), "--json", "--quiet", "--no-probes"]);
+    let o = pipeline(&[
+        "doctor",
+        cfg.to_str().unwrap(),
+        "--json",
+        "--quiet",
+        "--no-probes",
+    ]);
     assert!(matches!(o.status.code(), Some(0 | 1)), "{o:?}");
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     for f in report["findings"].as_array().unwrap() {

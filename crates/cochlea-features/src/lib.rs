@@ -37,9 +37,7 @@ mod spectral;
 pub mod stft;
 mod temporal;
 
-pub use config::{
-    FeatureConfig, FeatureKind, MelNorm, MelScale, PadMode, Pooling, Preset, Window,
-};
+pub use config::{FeatureConfig, FeatureKind, MelNorm, MelScale, PadMode, Pooling, Preset, Window};
 pub use decode::{Clip, ClipInfo};
 pub use error::Error;
 pub use extract::{Extractor, FeatureMatrix};

@@ -48,7 +48,9 @@ pub(crate) fn mix_with(
 ) -> Result<Mixed, Error> {
     let xj = x.f_index_select(0, perm)?;
     let yj = y.f_index_select(0, perm)?;
-    let mixed = x.f_mul_scalar(lambda)?.f_add(&xj.f_mul_scalar(1.0 - lambda)?)?;
+    let mixed = x
+        .f_mul_scalar(lambda)?
+        .f_add(&xj.f_mul_scalar(1.0 - lambda)?)?;
     let onehot = |t: &Tensor| t.f_one_hot(n_classes as i64)?.f_to_kind(Kind::Float);
     let targets = onehot(y)?
         .f_mul_scalar(lambda)?

@@ -108,7 +108,14 @@ impl Conv {
                 (x.f_constant_pad_nd([l, r, l, r])?, 0)
             };
             let (s, d) = (self.stride, self.dilation);
-            return x.f_conv2d(&self.weight, self.bias.as_ref(), [s, s], [pad, pad], [d, d], 1);
+            return x.f_conv2d(
+                &self.weight,
+                self.bias.as_ref(),
+                [s, s],
+                [pad, pad],
+                [d, d],
+                1,
+            );
         }
         let (x, pad) = if l == r {
             (x.shallow_clone(), l)
@@ -338,7 +345,9 @@ impl Attention {
 fn weighted_stats(z: &Tensor, w: Option<&Tensor>) -> Result<Tensor, TchError> {
     let dims = [2i64];
     let mean_of = |t: &Tensor| match w {
-        Some(w) => t.f_mul(w)?.f_sum_dim_intlist(dims.as_slice(), true, Kind::Float),
+        Some(w) => t
+            .f_mul(w)?
+            .f_sum_dim_intlist(dims.as_slice(), true, Kind::Float),
         None => t.f_mean_dim(dims.as_slice(), true, Kind::Float),
     };
     let mean = mean_of(z)?;
@@ -381,15 +390,7 @@ impl Net {
         for (i, b) in conv_blocks.iter().enumerate() {
             let p = root / "blocks" / i;
             let init = cfg.init;
-            let first = ConvNorm::new(
-                &p,
-                b,
-                init,
-                (c_in, b.filters),
-                b.kernel,
-                b.stride,
-                two_d,
-            )?;
+            let first = ConvNorm::new(&p, b, init, (c_in, b.filters), b.kernel, b.stride, two_d)?;
             let residual = if b.residual {
                 let second = ConvNorm::new(
                     &(&p / "second"),
@@ -699,7 +700,10 @@ mod tests {
             Classifier::build(&cfg, 2, 4, 2, Device::Cpu).expect("build")
         };
         let pooled = |m: &Classifier| {
-            let y = m.net().pool_head(m.net().features(&x, false).expect("f")).expect("head");
+            let y = m
+                .net()
+                .pool_head(m.net().features(&x, false).expect("f"))
+                .expect("head");
             Vec::<f32>::try_from(y.flatten(0, -1)).expect("values")
         };
         // Means 3 and 1; population standard deviations sqrt(3.5), sqrt(3).
@@ -713,7 +717,10 @@ mod tests {
         // the plain mean and standard deviation.
         let m = build(Head::AttentiveStats);
         let att = pooled(&m);
-        assert!(att[0] > 1.0 && att[0] < 6.0 && att[1] >= 0.0 && att[1] < 4.0, "{att:?}");
+        assert!(
+            att[0] > 1.0 && att[0] < 6.0 && att[1] >= 0.0 && att[1] < 4.0,
+            "{att:?}"
+        );
         for (name, t) in m.named_variables() {
             if name.starts_with("head.") {
                 let mut t = t;

@@ -134,8 +134,14 @@ mod tests {
             let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
             let want_var = 1.0 / (4.0 * (2.0 * a + 1.0));
             // Five standard errors of the mean; 5 % on the variance.
-            assert!((mean - 0.5).abs() < 5.0 * (want_var / n as f64).sqrt(), "a {a}: {mean}");
-            assert!((var / want_var - 1.0).abs() < 0.05, "a {a}: {var} vs {want_var}");
+            assert!(
+                (mean - 0.5).abs() < 5.0 * (want_var / n as f64).sqrt(),
+                "a {a}: {mean}"
+            );
+            assert!(
+                (var / want_var - 1.0).abs() < 0.05,
+                "a {a}: {var} vs {want_var}"
+            );
         }
     }
 

@@ -9,8 +9,7 @@ mod common;
 
 use cochlea_model::tch::{self, Device, Kind, Tensor};
 use cochlea_model::{
-    AugmentConfig, BlockConfig, Dataset, Head, NetConfig, NetKind, TrainConfig, TrainOptions,
-    train,
+    AugmentConfig, BlockConfig, Dataset, Head, NetConfig, NetKind, TrainConfig, TrainOptions, train,
 };
 use common::*;
 
@@ -219,7 +218,9 @@ fn shapes_are_checked_for_every_kind() {
         blocks: (0..n).map(pool).collect(),
         ..NetConfig::default()
     };
-    let ok = deep(NetKind::Conv2d, 3).validate(8, 64, 2).expect("3 pools");
+    let ok = deep(NetKind::Conv2d, 3)
+        .validate(8, 64, 2)
+        .expect("3 pools");
     assert_eq!((ok.bands_before_head, ok.frames_before_head), (1, 8));
     let e = deep(NetKind::Conv2d, 4)
         .validate(8, 64, 2)

@@ -218,7 +218,11 @@ fn cases() -> Vec<Case> {
             "recipe",
             train_cfg(Optimizer::Rmsprop, 1e-3, 1e-2),
         ),
-        exact("adam-stats", "stats", train_cfg(Optimizer::Adam, 1e-3, 1e-2)),
+        exact(
+            "adam-stats",
+            "stats",
+            train_cfg(Optimizer::Adam, 1e-3, 1e-2),
+        ),
         exact(
             "adam-attentive-stats",
             "attentive-stats",
@@ -229,7 +233,11 @@ fn cases() -> Vec<Case> {
             "attention",
             train_cfg(Optimizer::Sgd, 0.05, 1e-2),
         ),
-        exact("adam-conv2d", "conv2d", train_cfg(Optimizer::Adam, 1e-3, 1e-2)),
+        exact(
+            "adam-conv2d",
+            "conv2d",
+            train_cfg(Optimizer::Adam, 1e-3, 1e-2),
+        ),
         exact(
             "adam-plain-net",
             "plain",

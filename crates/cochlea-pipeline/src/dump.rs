@@ -137,8 +137,7 @@ fn dump_one(i: usize, p: &Path, ex: &Extractor, o: &DumpOptions<'_>) -> Result<I
         let x = spec.prepare(m);
         input_name = format!("{name}.input.npy");
         let (rows, frames) = (spec.input_rows(), spec.input_frames());
-        npy::write_npy_f32(&o.out.join(&input_name), &[rows, frames], &x)
-            .map_err(|e| fail(&e))?;
+        npy::write_npy_f32(&o.out.join(&input_name), &[rows, frames], &x).map_err(|e| fail(&e))?;
         if o.png {
             let im = FeatureMatrix {
                 n_rows: rows,

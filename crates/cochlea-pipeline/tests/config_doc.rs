@@ -22,8 +22,8 @@ use cochlea_features::{
     Extractor, FeatureKind, MelNorm, MelScale, PadMode as StftPad, Pooling, Preset, Window,
 };
 use cochlea_model::{
-    Activation, ClassWeights, DeviceChoice, Head, InitScheme, Monitor, NetKind, Optimizer,
-    Padding, PoolKind, Scheduler,
+    Activation, ClassWeights, DeviceChoice, Head, InitScheme, Monitor, NetKind, Optimizer, Padding,
+    PoolKind, Scheduler,
 };
 use cochlea_pipeline::Config;
 use cochlea_pipeline::config::{CropMode, FieldSource, Layout, NormMethod, PadMode, Strategy};

@@ -161,12 +161,9 @@ fn functionals(x: &Tensor) -> Result<Tensor, TchError> {
     let slope = sxy
         .f_div(&sxx)?
         .f_where_self(&sxx.f_gt(0.0)?, &sxy.f_zeros_like()?)?;
-    let y = Tensor::f_cat(
-        &[mean, std, q(0.1)?, q(0.5)?, q(0.9)?, range, slope],
-        2,
-    )?
-    .f_to_kind(Kind::Float)?
-    .f_flatten(1, 2)?
-    .f_unsqueeze(2)?;
+    let y = Tensor::f_cat(&[mean, std, q(0.1)?, q(0.5)?, q(0.9)?, range, slope], 2)?
+        .f_to_kind(Kind::Float)?
+        .f_flatten(1, 2)?
+        .f_unsqueeze(2)?;
     y.f_where_self(&y.f_isfinite()?, &y.f_zeros_like()?)
 }
