@@ -206,6 +206,26 @@ pub enum F0Unvoiced {
     Guess,
 }
 
+/// What the model sees of a clip (`features.pooling`).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Pooling {
+    /// The normalized frames, fitted to the clip length.
+    #[default]
+    None,
+    /// Per feature row, statistics over the clip's frames (mean, standard
+    /// deviation, 10th/50th/90th percentiles, range, linear slope), an
+    /// eGeMAPS-style summary: one frame of `rows x 7` values.
+    Functionals,
+}
+
+impl Pooling {
+    /// True for [`Pooling::None`].
+    pub fn is_none(&self) -> bool {
+        *self == Pooling::None
+    }
+}
+
 /// The feature settings, resolved: every field holds a concrete value.
 ///
 /// In TOML it is the `[features]` table; `top_db = false` turns the dB floor
@@ -216,6 +236,11 @@ pub enum F0Unvoiced {
 pub struct FeatureConfig {
     /// Where the defaults came from; default `"custom"` (the project's).
     pub preset: Preset,
+    /// What the model sees of each clip: its frames (`"none"`, default) or
+    /// per-row statistics over time (`"functionals"`), computed by the
+    /// pipeline after normalization. The extractor itself ignores it.
+    #[serde(skip_serializing_if = "Pooling::is_none")]
+    pub pooling: Pooling,
     /// Which row blocks to compute, in this order; default `["mfcc"]`.
     pub kinds: Vec<FeatureKind>,
     /// FFT size in samples; default 256 (librosa `n_fft`).
@@ -332,6 +357,7 @@ enum TopDb {
 #[serde(deny_unknown_fields, default)]
 struct RawFeatureConfig {
     preset: Option<Preset>,
+    pooling: Option<Pooling>,
     kinds: Option<Vec<FeatureKind>>,
     n_fft: Option<usize>,
     hop_length: Option<usize>,
@@ -380,6 +406,7 @@ impl From<RawFeatureConfig> for FeatureConfig {
         };
         FeatureConfig {
             preset,
+            pooling: raw.pooling.unwrap_or_default(),
             kinds: raw.kinds.unwrap_or(base.kinds),
             n_fft,
             hop_length: raw.hop_length.unwrap_or(default_hop),
@@ -441,6 +468,7 @@ impl FeatureConfig {
     pub fn preset(preset: Preset) -> FeatureConfig {
         let project = FeatureConfig {
             preset,
+            pooling: Pooling::None,
             kinds: vec![FeatureKind::Mfcc],
             n_fft: 256,
             hop_length: 80,

@@ -41,7 +41,7 @@ pub mod stft;
 mod temporal;
 
 pub use config::{
-    F0Unvoiced, FeatureConfig, FeatureKind, MelNorm, MelScale, PadMode, Preset, Window,
+    F0Unvoiced, FeatureConfig, FeatureKind, MelNorm, MelScale, PadMode, Pooling, Preset, Window,
 };
 pub use decode::{Clip, ClipInfo};
 pub use error::Error;

@@ -13,17 +13,26 @@ use crate::Error;
 /// The network: conv blocks, then a head that pools over time, optional
 /// hidden dense layers, and a linear output per class.
 ///
-/// Input is `[batch, n_features, n_frames]`: features are the channels of a
-/// 1D convolution over time.
+/// Input is `[batch, n_features, n_frames]`. How the blocks see it depends
+/// on [`NetConfig::kind`]: features as the channels of a 1D convolution
+/// over time (`cnn1d`), as the rows of a one-channel image (`conv2d`), or
+/// no convolution at all (`dense`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NetConfig {
+    /// Which network the blocks build. Default `cnn1d`.
+    pub kind: NetKind,
     /// Conv blocks, applied in order. Default: three blocks with 64, 128 and
     /// 128 filters, kernels 5, 3, 3, each followed by max pooling of 2,
-    /// batch norm and ReLU.
+    /// batch norm and ReLU. `kind = "dense"` ignores them.
     pub blocks: Vec<BlockConfig>,
-    /// How the time axis is reduced after the last block.
+    /// How the time axis is reduced after the last block (or, for `dense`,
+    /// of the input itself).
     pub head: Head,
+    /// Width of the hidden layer of the frame scorer of the `attention` and
+    /// `attentive_stats` heads (`score = v . tanh(W h + b)`); other heads
+    /// ignore it.
+    pub attention_dim: usize,
     /// Widths of hidden dense layers between the head and the output layer
     /// (ReLU, then dropout). Default: none.
     pub hidden: Vec<usize>,
@@ -43,13 +52,37 @@ impl Default for NetConfig {
             ..BlockConfig::default()
         };
         NetConfig {
+            kind: NetKind::Cnn1d,
             blocks: vec![block(64, 5), block(128, 3), block(128, 3)],
             head: Head::GlobalAvg,
+            attention_dim: 64,
             hidden: Vec::new(),
             dropout: 0.3,
             init: InitScheme::Pytorch,
         }
     }
+}
+
+/// The kind of network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum NetKind {
+    /// 1D convolutions over time, the feature rows as input channels
+    /// (`torch.nn.Conv1d` on `[batch, n_features, n_frames]`).
+    #[default]
+    Cnn1d,
+    /// 2D convolutions over the feature matrix as a one-channel image
+    /// (`torch.nn.Conv2d` on `[batch, 1, n_features, n_frames]`, log-mel
+    /// bands as the frequency axis, as ESC-50 baselines do). Kernels,
+    /// strides, dilations and pools are square: the block's value on both
+    /// axes. After the last block the frequency axis is reduced by its
+    /// mean, then the head reduces time.
+    Conv2d,
+    /// No convolution: the head reduces the input's time axis (with
+    /// `features.pooling = "functionals"` there is one frame, so every
+    /// pooling head passes the functionals through), then `hidden` layers
+    /// and the output.
+    Dense,
 }
 
 /// Initialisation of the convolution and dense weights. Batch-norm scales
@@ -178,6 +211,40 @@ pub enum Head {
     GlobalMax,
     /// Keep every frame: channels x frames values (fixed input length).
     Flatten,
+    /// Mean and standard deviation over time, concatenated: two values per
+    /// channel (the statistics pooling of x-vector speaker models, Snyder
+    /// et al. 2018), any input length.
+    Stats,
+    /// Attentive pooling: a learned score per frame, `v . tanh(W h_t + b)`
+    /// (`W` of `attention_dim` rows), softmax over time, and the weighted
+    /// mean of the frames: one value per channel.
+    Attention,
+    /// Attentive statistics pooling (Okabe et al. 2018): the weighted mean
+    /// and weighted standard deviation under the attention weights, two
+    /// values per channel.
+    AttentiveStats,
+}
+
+impl Head {
+    /// Values per channel out of the head (flatten: per channel and frame).
+    pub fn per_channel(self) -> usize {
+        match self {
+            Head::GlobalAvg | Head::GlobalMax | Head::Flatten | Head::Attention => 1,
+            Head::Stats | Head::AttentiveStats => 2,
+        }
+    }
+
+    /// The head's name in the config.
+    pub fn name(self) -> &'static str {
+        match self {
+            Head::GlobalAvg => "global_avg",
+            Head::GlobalMax => "global_max",
+            Head::Flatten => "flatten",
+            Head::Stats => "stats",
+            Head::Attention => "attention",
+            Head::AttentiveStats => "attentive_stats",
+        }
+    }
 }
 
 /// Optimisation settings.
@@ -465,6 +532,13 @@ pub struct AugmentConfig {
     /// Probability that each enabled augmentation is applied to a given
     /// example, drawn independently per augmentation and example.
     pub probability: f64,
+    /// Mixup (Zhang et al. 2018): `alpha` of the Beta(alpha, alpha) draw of
+    /// the mixing weight `lambda`, one per training batch; each example is
+    /// mixed with another of the batch (a random pairing), inputs and
+    /// one-hot targets alike, and the loss is the cross-entropy against the
+    /// soft targets. 0 = off. Applied after the other augmentations and
+    /// not subject to `probability`.
+    pub mixup: f64,
 }
 
 impl Default for AugmentConfig {
@@ -481,6 +555,7 @@ impl Default for AugmentConfig {
             freq_warp: None,
             freq_warp_rows: 0,
             probability: 1.0,
+            mixup: 0.0,
         }
     }
 }
@@ -514,6 +589,11 @@ impl AugmentConfig {
             || self.freq_warp.is_some()
     }
 
+    /// True when mixup is on (`mixup > 0`).
+    pub fn mixup_enabled(&self) -> bool {
+        self.mixup > 0.0
+    }
+
     /// Checks ranges against the input shape.
     pub fn validate(&self, n_features: usize, n_frames: usize) -> Result<(), Error> {
         check(
@@ -525,6 +605,12 @@ impl AugmentConfig {
                 )
             },
         )?;
+        check(self.mixup.is_finite() && self.mixup >= 0.0, || {
+            format!(
+                "augment.mixup = {}: must be 0 (off) or a positive Beta alpha",
+                self.mixup
+            )
+        })?;
         check_range("noise_snr_db", self.noise_snr_db)?;
         check_range("gain_db", self.gain_db)?;
         for (key, range) in [

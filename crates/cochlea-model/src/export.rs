@@ -108,11 +108,19 @@ mod tests {
     use tch::{Device, Kind, Tensor};
 
     use crate::classifier::Classifier;
-    use crate::config::{BlockConfig, NetConfig};
+    use crate::config::{BlockConfig, Head, NetConfig, NetKind};
 
     fn network(seed: i64) -> Classifier {
+        network_of(seed, NetKind::Cnn1d, Head::GlobalAvg)
+    }
+
+    fn network_of(seed: i64, kind: NetKind, head: Head) -> Classifier {
         tch::manual_seed(seed);
         let cfg = NetConfig {
+            kind,
+            head,
+            attention_dim: 5,
+            hidden: vec![6],
             blocks: vec![
                 BlockConfig {
                     filters: 8,
@@ -136,10 +144,22 @@ mod tests {
     #[test]
     fn the_traced_module_takes_any_batch_and_matches_predict_proba() {
         let pre = |x: &Tensor| Ok(x.shallow_clone());
-        for model in [
+        let mut models = vec![
             network(1),
             Classifier::ensemble(vec![network(2), network(3)]).unwrap(),
-        ] {
+        ];
+        for kind in [NetKind::Cnn1d, NetKind::Conv2d, NetKind::Dense] {
+            for head in [
+                Head::GlobalMax,
+                Head::Flatten,
+                Head::Stats,
+                Head::Attention,
+                Head::AttentiveStats,
+            ] {
+                models.push(network_of(4, kind, head));
+            }
+        }
+        for model in models {
             let example = Tensor::randn([2, 4, 12], (Kind::Float, Device::Cpu));
             let module = model.to_torchscript(&example, &pre).unwrap();
             for batch in [1i64, 2, 5] {
@@ -150,7 +170,11 @@ mod tests {
                 let want = model.predict_proba(&host, batch as usize).unwrap();
                 assert_eq!(got.len(), want.len());
                 for (a, b) in got.iter().zip(&want) {
-                    assert!((a - b).abs() < 1e-6, "batch {batch}: {a} vs {b}");
+                    assert!(
+                        (a - b).abs() < 1e-6,
+                        "{:?}: batch {batch}: {a} vs {b}",
+                        model.config()
+                    );
                 }
             }
         }

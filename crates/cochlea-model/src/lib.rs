@@ -59,6 +59,8 @@ mod data;
 #[cfg(feature = "torch")]
 mod export;
 #[cfg(feature = "torch")]
+mod mixup;
+#[cfg(feature = "torch")]
 mod net;
 #[cfg(feature = "torch")]
 mod optim;
@@ -71,7 +73,7 @@ mod train;
 
 pub use config::{
     Activation, AugmentConfig, BlockConfig, ClassWeights, DeviceChoice, Head, InitScheme, Monitor,
-    NetConfig, Optimizer, Padding, PoolKind, Scheduler, TrainConfig,
+    NetConfig, NetKind, Optimizer, Padding, PoolKind, Scheduler, TrainConfig,
 };
 pub use epoch::{Control, EpochMetrics};
 pub use error::Error;

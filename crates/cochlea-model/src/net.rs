@@ -1,11 +1,20 @@
 //! The libtorch module built from a checked config ([`Net`]); its shape
 //! arithmetic lives in `shape`.
+//!
+//! Every kind runs on 4-D activations `[batch, channels, bands, frames]`:
+//! a `cnn1d` network sees its input as `[batch, n_features, 1, n_frames]`
+//! and convolves with `(1, kernel)` kernels, a `conv2d` network as
+//! `[batch, 1, n_features, n_frames]` with `(kernel, kernel)` kernels, and
+//! a `dense` network hands `[batch, n_features, 1, n_frames]` straight to
+//! the head.
 
 use tch::nn::{Init, Path};
 use tch::{Kind, TchError, Tensor};
 
 use crate::Error;
-use crate::config::{Activation, BlockConfig, Head, InitScheme, NetConfig, Padding, PoolKind};
+use crate::config::{
+    Activation, BlockConfig, Head, InitScheme, NetConfig, NetKind, Padding, PoolKind,
+};
 use crate::shape::NetSummary;
 
 /// `1 / sqrt(fan_in)`: the bound of `torch.nn.Conv1d`'s and
@@ -33,6 +42,8 @@ struct Conv {
     dilation: i64,
     /// Zero padding left and right; equal sides go to the conv kernel itself.
     pad: (i64, i64),
+    /// Square kernel over (bands, frames) instead of (1, frames).
+    two_d: bool,
 }
 
 impl Conv {
@@ -43,8 +54,10 @@ impl Conv {
         (c_in, c_out): (i64, i64),
         kernel: i64,
         stride: i64,
+        two_d: bool,
     ) -> Result<Self, TchError> {
-        let fan_in = c_in * kernel;
+        let taps = if two_d { kernel * kernel } else { kernel };
+        let fan_in = c_in * taps;
         let weight_bound = match init {
             // He et al. 2015 uniform init for ReLU nets, fan-in mode
             // (`torch.nn.init.kaiming_uniform_(w, nonlinearity="relu")`):
@@ -52,7 +65,12 @@ impl Conv {
             InitScheme::He => (6.0 / fan_in as f64).sqrt(),
             InitScheme::Pytorch => uniform_bound(fan_in),
         };
-        let weight = p.f_var("weight", &[c_out, c_in, kernel], uniform(weight_bound))?;
+        let shape: &[i64] = if two_d {
+            &[c_out, c_in, kernel, kernel]
+        } else {
+            &[c_out, c_in, kernel]
+        };
+        let weight = p.f_var("weight", shape, uniform(weight_bound))?;
         // Batch norm subtracts the mean, so a bias before it is dead weight.
         let bias = if b.batch_norm {
             None
@@ -74,6 +92,7 @@ impl Conv {
             stride,
             dilation: b.dilation,
             pad,
+            two_d,
         })
     }
 
@@ -82,6 +101,22 @@ impl Conv {
     /// seen as `[out, in, 1, kernel]`.
     fn forward(&self, x: &Tensor) -> Result<Tensor, TchError> {
         let (l, r) = self.pad;
+        if self.two_d {
+            let (x, pad) = if l == r {
+                (x.shallow_clone(), l)
+            } else {
+                (x.f_constant_pad_nd([l, r, l, r])?, 0)
+            };
+            let (s, d) = (self.stride, self.dilation);
+            return x.f_conv2d(
+                &self.weight,
+                self.bias.as_ref(),
+                [s, s],
+                [pad, pad],
+                [d, d],
+                1,
+            );
+        }
         let (x, pad) = if l == r {
             (x.shallow_clone(), l)
         } else {
@@ -147,8 +182,9 @@ impl ConvNorm {
         channels: (i64, i64),
         kernel: i64,
         stride: i64,
+        two_d: bool,
     ) -> Result<Self, TchError> {
-        let conv = Conv::new(&(p / "conv"), b, init, channels, kernel, stride)?;
+        let conv = Conv::new(&(p / "conv"), b, init, channels, kernel, stride, two_d)?;
         let c_out = channels.1;
         let norm = if b.batch_norm {
             Some(BatchNorm::new(&(p / "bn"), c_out)?)
@@ -208,6 +244,7 @@ struct Block {
     pool: i64,
     pool_kind: PoolKind,
     dropout: f64,
+    two_d: bool,
 }
 
 impl Block {
@@ -215,7 +252,8 @@ impl Block {
         if self.pool == 1 {
             return Ok(y);
         }
-        let (window, none) = ([1, self.pool], [0, 0]);
+        let bands = if self.two_d { self.pool } else { 1 };
+        let (window, none) = ([bands, self.pool], [0, 0]);
         match self.pool_kind {
             PoolKind::Max => y.f_max_pool2d(window, window, none, [1, 1], false),
             PoolKind::Avg => y.f_avg_pool2d(window, window, none, false, true, None),
@@ -270,14 +308,64 @@ impl Linear {
     }
 }
 
+/// Floor of a variance before its square root in the statistics heads: the
+/// gradient of `sqrt` at 0 is infinite, and a channel that is constant over
+/// time (a ReLU that never fires) would make it NaN.
+pub(crate) const STATS_VAR_FLOOR: f64 = 1e-8;
+
+/// The frame scorer of the attention heads: `score_t = v . tanh(W h_t + b)`
+/// (no bias on `v`: the softmax over time would cancel it).
+#[derive(Debug)]
+struct Attention {
+    proj: Linear,
+    score: Tensor,
+}
+
+impl Attention {
+    fn new(p: &Path<'_>, channels: i64, dim: i64) -> Result<Self, TchError> {
+        Ok(Attention {
+            proj: Linear::new(&(p / "proj"), channels, dim)?,
+            score: p.f_var("score", &[1, dim], uniform(uniform_bound(dim)))?,
+        })
+    }
+
+    /// Softmax weights over time `[batch, 1, frames]` for `z` `[batch,
+    /// channels, frames]`.
+    fn weights(&self, z: &Tensor) -> Result<Tensor, TchError> {
+        let h = self.proj.forward(&z.f_transpose(1, 2)?)?.f_tanh()?;
+        h.f_linear::<Tensor>(&self.score, None)?
+            .f_transpose(1, 2)?
+            .f_softmax(2, Kind::Float)
+    }
+}
+
+/// Mean and standard deviation over time of `z` `[batch, channels,
+/// frames]` under weights `w` `[batch, 1, frames]` summing to 1 (uniform
+/// for the `stats` head), concatenated: `[batch, 2 * channels]`.
+fn weighted_stats(z: &Tensor, w: Option<&Tensor>) -> Result<Tensor, TchError> {
+    let dims = [2i64];
+    let mean_of = |t: &Tensor| match w {
+        Some(w) => t
+            .f_mul(w)?
+            .f_sum_dim_intlist(dims.as_slice(), true, Kind::Float),
+        None => t.f_mean_dim(dims.as_slice(), true, Kind::Float),
+    };
+    let mean = mean_of(z)?;
+    let var = mean_of(&z.f_sub(&mean)?.f_square()?)?;
+    let std = var.f_clamp_min(STATS_VAR_FLOOR)?.f_sqrt()?;
+    Tensor::f_cat(&[mean.f_squeeze_dim(2)?, std.f_squeeze_dim(2)?], 1)
+}
+
 /// The network built in a `VarStore` from a validated [`NetConfig`].
 ///
 /// Variable names (`blocks.0.conv.weight`, `blocks.0.bn.running_mean`,
 /// `hidden.0.weight`, `output.bias`, ...) are the keys in saved weights.
 #[derive(Debug)]
 pub(crate) struct Net {
+    kind: NetKind,
     blocks: Vec<Block>,
     head: Head,
+    attention: Option<Attention>,
     hidden: Vec<Linear>,
     output: Linear,
     dropout: f64,
@@ -292,12 +380,17 @@ impl Net {
         summary: &NetSummary,
         n_features: usize,
     ) -> Result<Self, Error> {
-        let mut blocks = Vec::with_capacity(cfg.blocks.len());
-        let mut c_in = n_features as i64;
-        for (i, b) in cfg.blocks.iter().enumerate() {
+        let two_d = cfg.kind == NetKind::Conv2d;
+        let conv_blocks: &[BlockConfig] = match cfg.kind {
+            NetKind::Dense => &[],
+            NetKind::Cnn1d | NetKind::Conv2d => &cfg.blocks,
+        };
+        let mut blocks = Vec::with_capacity(conv_blocks.len());
+        let mut c_in = if two_d { 1 } else { n_features as i64 };
+        for (i, b) in conv_blocks.iter().enumerate() {
             let p = root / "blocks" / i;
             let init = cfg.init;
-            let first = ConvNorm::new(&p, b, init, (c_in, b.filters), b.kernel, b.stride)?;
+            let first = ConvNorm::new(&p, b, init, (c_in, b.filters), b.kernel, b.stride, two_d)?;
             let residual = if b.residual {
                 let second = ConvNorm::new(
                     &(&p / "second"),
@@ -306,6 +399,7 @@ impl Net {
                     (b.filters, b.filters),
                     b.kernel,
                     1,
+                    two_d,
                 )?;
                 let shortcut = if c_in != b.filters || b.stride != 1 {
                     let plain = BlockConfig {
@@ -319,6 +413,7 @@ impl Net {
                         (c_in, b.filters),
                         1,
                         b.stride,
+                        two_d,
                     )?)
                 } else {
                     None
@@ -334,12 +429,21 @@ impl Net {
                 pool: b.pool,
                 pool_kind: b.pool_kind,
                 dropout: b.dropout,
+                two_d,
             });
             c_in = b.filters;
         }
+        let attention = match cfg.head {
+            Head::Attention | Head::AttentiveStats => Some(Attention::new(
+                &(root / "head"),
+                c_in,
+                cfg.attention_dim as i64,
+            )?),
+            _ => None,
+        };
         // layers = blocks, head, hidden..., output: the head's width and the
         // hidden widths come from the summary so they are computed once.
-        let head_width = summary.layers[cfg.blocks.len()].out_channels as i64;
+        let head_width = summary.layers[cfg.head_index()].out_channels as i64;
         let mut hidden = Vec::with_capacity(cfg.hidden.len());
         let mut width = head_width;
         for (i, &h) in cfg.hidden.iter().enumerate() {
@@ -349,22 +453,60 @@ impl Net {
         let n_classes = summary.layers.last().map_or(0, |l| l.out_channels) as i64;
         let output = Linear::new(&(root / "output"), width, n_classes)?;
         Ok(Net {
+            kind: cfg.kind,
             blocks,
             head: cfg.head,
+            attention,
             hidden,
             output,
             dropout: cfg.dropout,
         })
     }
 
-    /// The output of the last block, `[batch, channels, 1,
-    /// frames_before_head]` in channels-last layout.
+    /// The output of the last block, `[batch, channels, bands,
+    /// frames_before_head]` (channels-last layout for `cnn1d`; bands = 1
+    /// but for `conv2d`); for `dense` the input as `[batch, n_features, 1,
+    /// n_frames]`.
     fn features(&self, x: &Tensor, train: bool) -> Result<Tensor, TchError> {
-        let mut y = channels_last(x)?;
+        let mut y = match self.kind {
+            NetKind::Cnn1d => channels_last(x)?,
+            NetKind::Conv2d => x.f_unsqueeze(1)?,
+            NetKind::Dense => x.f_unsqueeze(2)?,
+        };
         for b in &self.blocks {
             y = b.forward(&y, train)?;
         }
         Ok(y)
+    }
+
+    /// The head on `y` `[batch, channels, bands, frames]`: bands reduced by
+    /// their mean, then time by the head: `[batch, head width]`.
+    fn pool_head(&self, y: Tensor) -> Result<Tensor, TchError> {
+        let y = if self.kind == NetKind::Conv2d {
+            y.f_mean_dim([2i64].as_slice(), true, Kind::Float)?
+        } else {
+            y
+        };
+        match self.head {
+            Head::GlobalAvg => y.f_mean_dim([2i64, 3].as_slice(), false, Kind::Float),
+            Head::GlobalMax => y.f_amax([2i64, 3].as_slice(), false),
+            // Channel-major, frame-minor: the order of `[channels, frames]`.
+            Head::Flatten => y.f_squeeze_dim(2)?.f_flatten(1, 2),
+            Head::Stats => weighted_stats(&y.f_squeeze_dim(2)?, None),
+            Head::Attention | Head::AttentiveStats => {
+                let z = y.f_squeeze_dim(2)?;
+                let Some(att) = &self.attention else {
+                    return Err(TchError::Kind("attention head without its scorer".into()));
+                };
+                let w = att.weights(&z)?;
+                if self.head == Head::Attention {
+                    z.f_mul(&w)?
+                        .f_sum_dim_intlist([2i64].as_slice(), false, Kind::Float)
+                } else {
+                    weighted_stats(&z, Some(&w))
+                }
+            }
+        }
     }
 
     /// Logits `[batch, n_classes]` for input `[batch, n_features, n_frames]`.
@@ -379,13 +521,7 @@ impl Net {
     /// pooling) take about half the time of the channels-first ones for a
     /// training step of the default network.
     pub(crate) fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor, TchError> {
-        let mut y = self.features(x, train)?;
-        y = match self.head {
-            Head::GlobalAvg => y.f_mean_dim([2i64, 3].as_slice(), false, Kind::Float)?,
-            Head::GlobalMax => y.f_amax([2i64, 3].as_slice(), false)?,
-            // Channel-major, frame-minor: the order of `[channels, frames]`.
-            Head::Flatten => y.f_squeeze_dim(2)?.f_flatten(1, 2)?,
-        };
+        let mut y = self.pool_head(self.features(x, train)?)?;
         for h in &self.hidden {
             y = dropout(
                 activate(h.forward(&y)?, Activation::Relu)?,
@@ -444,6 +580,7 @@ mod tests {
                 hidden: vec![20, 7],
                 dropout: 0.2,
                 init: InitScheme::He,
+                ..NetConfig::default()
             },
             NetConfig {
                 blocks: vec![BlockConfig {
@@ -481,6 +618,120 @@ mod tests {
             }
             let logits = model.net().forward_t(&x, true).expect("forward");
             assert_eq!(logits.size(), [3, 10]);
+        }
+    }
+
+    #[test]
+    fn summary_matches_the_built_network_for_every_kind_and_head() {
+        use crate::config::NetKind;
+        let heads = [
+            Head::GlobalAvg,
+            Head::GlobalMax,
+            Head::Flatten,
+            Head::Stats,
+            Head::Attention,
+            Head::AttentiveStats,
+        ];
+        for kind in [NetKind::Cnn1d, NetKind::Conv2d, NetKind::Dense] {
+            for head in heads {
+                let cfg = NetConfig {
+                    kind,
+                    head,
+                    attention_dim: 7,
+                    hidden: vec![9],
+                    blocks: vec![
+                        BlockConfig {
+                            pool: 2,
+                            ..block(6, 3)
+                        },
+                        BlockConfig {
+                            residual: true,
+                            stride: 2,
+                            ..block(5, 3)
+                        },
+                    ],
+                    ..NetConfig::default()
+                };
+                let model = Classifier::build(&cfg, 12, 40, 3, Device::Cpu).expect("build");
+                let s = model.summary();
+                let params: usize = model
+                    .var_store()
+                    .trainable_variables()
+                    .iter()
+                    .map(|t| t.numel())
+                    .sum();
+                assert_eq!(params, s.params, "{kind:?} {head:?}");
+                let x = Tensor::randn([4, 12, 40], (Kind::Float, Device::Cpu));
+                let feats = model.net().features(&x, false).expect("features");
+                let (c, bands, frames) = match kind {
+                    // 12 rows: pool 2 -> 6, stride 2 -> 3; 40 frames -> 20 -> 10.
+                    NetKind::Conv2d => (5, 3, 10),
+                    NetKind::Cnn1d => (5, 1, 10),
+                    NetKind::Dense => (12, 1, 40),
+                };
+                assert_eq!(feats.size(), [4, c, bands, frames], "{kind:?}");
+                assert_eq!(s.bands_before_head, bands as usize);
+                assert_eq!(s.frames_before_head, frames as usize);
+                let pooled = model.net().pool_head(feats).expect("head");
+                assert_eq!(
+                    pooled.size(),
+                    [4, s.layers[cfg.head_index()].out_channels as i64],
+                    "{kind:?} {head:?}"
+                );
+                let logits = model.net().forward_t(&x, true).expect("forward");
+                assert_eq!(logits.size(), [4, 3]);
+            }
+        }
+    }
+
+    #[test]
+    fn pooling_heads_compute_their_statistics() {
+        // One example, two channels, four frames, given directly to the
+        // head of a dense network.
+        use crate::config::NetKind;
+        let x = Tensor::from_slice(&[1.0f32, 3.0, 2.0, 6.0, 0.0, 0.0, 0.0, 4.0]).view([1, 2, 4]);
+        let build = |head| {
+            let cfg = NetConfig {
+                kind: NetKind::Dense,
+                head,
+                attention_dim: 3,
+                ..NetConfig::default()
+            };
+            Classifier::build(&cfg, 2, 4, 2, Device::Cpu).expect("build")
+        };
+        let pooled = |m: &Classifier| {
+            let y = m
+                .net()
+                .pool_head(m.net().features(&x, false).expect("f"))
+                .expect("head");
+            Vec::<f32>::try_from(y.flatten(0, -1)).expect("values")
+        };
+        // Means 3 and 1; population standard deviations sqrt(3.5), sqrt(3).
+        let stats = pooled(&build(Head::Stats));
+        let want = [3.0, 1.0, 3.5f32.sqrt(), 3.0f32.sqrt()];
+        for (a, b) in stats.iter().zip(want) {
+            assert!((a - b).abs() < 1e-5, "{stats:?}");
+        }
+        // Attention: a weighted mean, between the smallest and largest
+        // frame of each channel; with a zero scorer, uniform weights give
+        // the plain mean and standard deviation.
+        let m = build(Head::AttentiveStats);
+        let att = pooled(&m);
+        assert!(
+            att[0] > 1.0 && att[0] < 6.0 && att[1] >= 0.0 && att[1] < 4.0,
+            "{att:?}"
+        );
+        for (name, t) in m.named_variables() {
+            if name.starts_with("head.") {
+                let mut t = t;
+                tch::no_grad(|| {
+                    let _ = t.zero_();
+                });
+            }
+        }
+        let uniform = pooled(&m);
+        for (a, b) in uniform.iter().zip(want) {
+            assert!((a - b).abs() < 1e-5, "{uniform:?}");
         }
     }
 
@@ -560,6 +811,7 @@ mod tests {
             Head::GlobalAvg => y.mean_dim([2i64].as_slice(), false, Kind::Float),
             Head::GlobalMax => y.amax([2i64].as_slice(), false),
             Head::Flatten => y.flatten(1, 2),
+            h => panic!("the plain reference has no {h:?} head (see tests/parity.rs)"),
         };
         for h in 0..cfg.hidden.len() {
             let w = var(format!("hidden.{h}.weight")).expect("hidden");

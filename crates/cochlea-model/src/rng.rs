@@ -71,6 +71,43 @@ impl Rng {
         }
     }
 
+    /// One standard normal draw (Box-Muller, first output).
+    pub(crate) fn normal(&mut self) -> f64 {
+        let u1 = 1.0 - self.uniform();
+        let u2 = self.uniform();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+
+    /// A Gamma(`shape`, 1) draw, `shape > 0`: Marsaglia and Tsang 2000, "A
+    /// simple method for generating gamma variables", with the boost
+    /// `Gamma(a) = Gamma(a + 1) * U^(1/a)` for `a < 1`.
+    pub(crate) fn gamma(&mut self, shape: f64) -> f64 {
+        if shape < 1.0 {
+            let u = 1.0 - self.uniform();
+            return self.gamma(shape + 1.0) * u.powf(1.0 / shape);
+        }
+        let d = shape - 1.0 / 3.0;
+        let c = 1.0 / (9.0 * d).sqrt();
+        loop {
+            let x = self.normal();
+            let v = (1.0 + c * x).powi(3);
+            if v <= 0.0 {
+                continue;
+            }
+            let u = 1.0 - self.uniform();
+            if u.ln() < 0.5 * x * x + d - d * v + d * v.ln() {
+                return d * v;
+            }
+        }
+    }
+
+    /// A Beta(`a`, `b`) draw as `X / (X + Y)` of two Gamma draws.
+    pub(crate) fn beta(&mut self, a: f64, b: f64) -> f64 {
+        let x = self.gamma(a);
+        let y = self.gamma(b);
+        if x + y > 0.0 { x / (x + y) } else { 0.5 }
+    }
+
     /// A uniformly random permutation of `0..n` (Fisher-Yates).
     pub(crate) fn permutation(&mut self, n: usize) -> Vec<i64> {
         let mut p: Vec<i64> = (0..n as i64).collect();
@@ -84,6 +121,29 @@ impl Rng {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn beta_draws_have_the_beta_mean_and_variance() {
+        // Beta(a, a): mean 1/2, variance 1 / (4 (2a + 1)).
+        for a in [0.2, 1.0, 4.0] {
+            let mut r = Rng::new(derive(9, 4, 1));
+            let n = 40_000;
+            let xs: Vec<f64> = (0..n).map(|_| r.beta(a, a)).collect();
+            assert!(xs.iter().all(|x| (0.0..=1.0).contains(x)));
+            let mean = xs.iter().sum::<f64>() / n as f64;
+            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+            let want_var = 1.0 / (4.0 * (2.0 * a + 1.0));
+            // Five standard errors of the mean; 5 % on the variance.
+            assert!(
+                (mean - 0.5).abs() < 5.0 * (want_var / n as f64).sqrt(),
+                "a {a}: {mean}"
+            );
+            assert!(
+                (var / want_var - 1.0).abs() < 0.05,
+                "a {a}: {var} vs {want_var}"
+            );
+        }
+    }
 
     #[test]
     fn permutation_is_a_permutation_and_depends_on_the_seed() {

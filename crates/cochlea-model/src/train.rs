@@ -20,6 +20,7 @@ use crate::classifier::Classifier;
 use crate::config::{AugmentConfig, ClassWeights, Monitor, NetConfig, TrainConfig};
 use crate::data::Dataset;
 use crate::epoch::{Control, EpochMetrics};
+use crate::mixup::{mixup, soft_cross_entropy};
 use crate::optim::Optim;
 use crate::rng::{Rng, derive};
 use crate::schedule::{PlateauState, Schedule};
@@ -75,6 +76,7 @@ const STREAM_INIT: u64 = 0;
 const STREAM_SHUFFLE: u64 = 1;
 const STREAM_AUGMENT: u64 = 2;
 const STREAM_TORCH: u64 = 3;
+const STREAM_MIXUP: u64 = 4;
 
 /// Batch boundaries for `n` examples: full batches, and the remainder as a
 /// last batch, except that a remainder of one joins the batch before it
@@ -375,6 +377,7 @@ fn fit(
         let started = Instant::now();
         let mut order = Rng::new(derive(cfg.seed, STREAM_SHUFFLE, epoch as u64));
         let mut aug_rng = Rng::new(derive(cfg.seed, STREAM_AUGMENT, epoch as u64));
+        let mut mix_rng = Rng::new(derive(cfg.seed, STREAM_MIXUP, epoch as u64));
         tch::manual_seed(derive(cfg.seed, STREAM_TORCH, epoch as u64) as i64);
         if train.long.is_some() {
             // A fresh crop of every long example, drawn from (seed, epoch).
@@ -398,18 +401,26 @@ fn fit(
             let lr = schedule.lr(epoch - 1, step);
             let idx = perm.f_narrow(0, start, end - start)?;
             let mut xb = x.f_index_select(0, &idx)?;
-            let yb = y.f_index_select(0, &idx)?;
+            let mut yb = y.f_index_select(0, &idx)?;
             if aug.is_enabled() {
                 xb = augment(&xb, aug, &mut aug_rng)?;
             }
+            let mut soft = None;
+            if aug.mixup_enabled() {
+                let m = mixup(&xb, &yb, n_classes, aug.mixup, &mut mix_rng)?;
+                (xb, yb, soft) = (m.x, m.dominant, Some(m.targets));
+            }
             let logits = model.net().forward_t(&xb, true)?;
-            let loss = logits.f_cross_entropy_loss(
-                &yb,
-                weights.as_ref(),
-                Reduction::Mean,
-                -100,
-                cfg.label_smoothing,
-            )?;
+            let loss = match &soft {
+                Some(t) => soft_cross_entropy(&logits, t, weights.as_ref(), cfg.label_smoothing)?,
+                None => logits.f_cross_entropy_loss(
+                    &yb,
+                    weights.as_ref(),
+                    Reduction::Mean,
+                    -100,
+                    cfg.label_smoothing,
+                )?,
+            };
             opt.zero_grad()?;
             loss.f_backward()?;
             if let Some(max) = cfg.grad_clip {

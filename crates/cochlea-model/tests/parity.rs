@@ -39,8 +39,8 @@ use std::process::Command;
 
 use cochlea_model::tch::{Kind, Tensor};
 use cochlea_model::{
-    AugmentConfig, BlockConfig, Classifier, Control, Dataset, EpochMetrics, InitScheme, NetConfig,
-    Optimizer, PoolKind, TrainConfig, TrainOptions, train_from,
+    AugmentConfig, BlockConfig, Classifier, Control, Dataset, EpochMetrics, Head, InitScheme,
+    NetConfig, NetKind, Optimizer, PoolKind, TrainConfig, TrainOptions, train_from,
 };
 use serde_json::json;
 
@@ -129,6 +129,32 @@ fn plain_net() -> NetConfig {
     }
 }
 
+/// A 2-D network over the 13 feature rows as an image: max pooling shrinks
+/// frequency 13 -> 6 -> 3 and time 40 -> 20 -> 10; average pooling with
+/// biases in the second block; statistics pooling.
+fn conv2d_net() -> NetConfig {
+    let block = |filters, kernel| BlockConfig {
+        filters,
+        kernel,
+        pool: 2,
+        ..BlockConfig::default()
+    };
+    NetConfig {
+        kind: NetKind::Conv2d,
+        blocks: vec![
+            block(8, 3),
+            BlockConfig {
+                batch_norm: false,
+                pool_kind: PoolKind::Avg,
+                ..block(12, 3)
+            },
+        ],
+        head: Head::Stats,
+        dropout: 0.0,
+        ..NetConfig::default()
+    }
+}
+
 fn train_cfg(optimizer: Optimizer, lr: f64, weight_decay: f64) -> TrainConfig {
     TrainConfig {
         optimizer,
@@ -193,6 +219,26 @@ fn cases() -> Vec<Case> {
             train_cfg(Optimizer::Rmsprop, 1e-3, 1e-2),
         ),
         exact(
+            "adam-stats",
+            "stats",
+            train_cfg(Optimizer::Adam, 1e-3, 1e-2),
+        ),
+        exact(
+            "adam-attentive-stats",
+            "attentive-stats",
+            train_cfg(Optimizer::Adam, 1e-3, 1e-2),
+        ),
+        exact(
+            "sgd-attention",
+            "attention",
+            train_cfg(Optimizer::Sgd, 0.05, 1e-2),
+        ),
+        exact(
+            "adam-conv2d",
+            "conv2d",
+            train_cfg(Optimizer::Adam, 1e-3, 1e-2),
+        ),
+        exact(
             "adam-plain-net",
             "plain",
             TrainConfig {
@@ -222,6 +268,30 @@ fn nets() -> HashMap<&'static str, NetConfig> {
     HashMap::from([
         ("recipe", recipe_net(0.0, 0.0)),
         ("plain", plain_net()),
+        (
+            "stats",
+            NetConfig {
+                head: Head::Stats,
+                ..recipe_net(0.0, 0.0)
+            },
+        ),
+        (
+            "attentive-stats",
+            NetConfig {
+                head: Head::AttentiveStats,
+                attention_dim: 8,
+                ..recipe_net(0.0, 0.0)
+            },
+        ),
+        (
+            "attention",
+            NetConfig {
+                head: Head::Attention,
+                attention_dim: 8,
+                ..plain_net()
+            },
+        ),
+        ("conv2d", conv2d_net()),
         ("dropout", recipe_net(0.3, 0.1)),
         // Same variables, other dropout probabilities.
         ("dropout-control", recipe_net(0.15, 0.05)),

@@ -7,7 +7,7 @@ use cochlea_model::Classifier;
 use cochlea_model::tch::Device;
 
 use crate::error::Error;
-use crate::spec::{BundleMeta, InputSpec};
+use crate::spec::{self, BundleMeta, InputSpec};
 
 /// A model ready for inference: network, classes, and the input recipe.
 pub struct LoadedModel {
@@ -72,13 +72,18 @@ pub fn load_on(path: &Path, device: Device) -> Result<LoadedModel, Error> {
         })?;
     let input = meta.input.clone();
     let extractor = Extractor::new(&input.features, input.sample_rate)?;
-    if extractor.n_rows() != model.n_features() || input.clip_frames != model.n_frames() {
+    let (rows, frames) = spec::input_shape(
+        input.features.pooling,
+        extractor.n_rows(),
+        input.clip_frames,
+    );
+    if rows != model.n_features() || frames != model.n_frames() {
         return Err(Error::Bundle {
             path: dir,
             msg: format!(
                 "input shape mismatch: features give {} x {}, the network expects {} x {}",
-                extractor.n_rows(),
-                input.clip_frames,
+                rows,
+                frames,
                 model.n_features(),
                 model.n_frames()
             ),

@@ -208,8 +208,12 @@ type Input = ((f64, f64), Vec<f32>);
 /// `s..s + clip_frames` spans `s * hop / rate` to `(s + clip_frames) *
 /// hop / rate` seconds, the end cut at the file's duration.
 fn inputs(spec: &InputSpec, e: &extract::Extracted, windows: bool) -> Vec<Input> {
-    let normed = spec.normalizer.apply(&e.features);
     let duration = e.info.duration_s;
+    if !spec.features.pooling.is_none() {
+        // Functionals summarise the whole clip: there are no windows.
+        return vec![((0.0, duration), spec.prepare(&e.features))];
+    }
+    let normed = spec.normalizer.apply(&e.features);
     let secs = |frame: usize| {
         (frame as f64 * spec.features.hop_length as f64 / f64::from(spec.sample_rate)).min(duration)
     };

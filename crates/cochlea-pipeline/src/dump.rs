@@ -136,12 +136,12 @@ fn dump_one(i: usize, p: &Path, ex: &Extractor, o: &DumpOptions<'_>) -> Result<I
     if let Some(spec) = o.input {
         let x = spec.prepare(m);
         input_name = format!("{name}.input.npy");
-        npy::write_npy_f32(&o.out.join(&input_name), &[m.n_rows, spec.clip_frames], &x)
-            .map_err(|e| fail(&e))?;
+        let (rows, frames) = (spec.input_rows(), spec.input_frames());
+        npy::write_npy_f32(&o.out.join(&input_name), &[rows, frames], &x).map_err(|e| fail(&e))?;
         if o.png {
             let im = FeatureMatrix {
-                n_rows: m.n_rows,
-                n_frames: spec.clip_frames,
+                n_rows: rows,
+                n_frames: frames,
                 data: x,
             };
             atomic::write(&o.out.join(format!("{name}.input.png")), &png_of(&im))

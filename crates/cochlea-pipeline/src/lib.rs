@@ -28,6 +28,7 @@ pub mod extract;
 #[cfg(feature = "torch")]
 pub mod final_model;
 pub mod finding;
+pub mod functionals;
 pub mod glob;
 pub mod init;
 pub mod layouts;

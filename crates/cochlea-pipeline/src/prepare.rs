@@ -221,14 +221,14 @@ fn model_data(
     idx: &[usize],
     spec: &InputSpec,
 ) -> Result<cochlea_model::Dataset, Error> {
-    let rows = p.extractor.n_rows();
-    let mut x = Vec::with_capacity(idx.len() * rows * spec.clip_frames);
+    let (rows, frames) = (spec.input_rows(), spec.input_frames());
+    let mut x = Vec::with_capacity(idx.len() * rows * frames);
     let mut y = Vec::with_capacity(idx.len());
     for &i in idx {
         x.extend(spec.prepare(&p.extracted[i].features));
         y.push(p.items[i].label as i64);
     }
-    Ok(cochlea_model::Dataset::new(x, y, rows, spec.clip_frames)?)
+    Ok(cochlea_model::Dataset::new(x, y, rows, frames)?)
 }
 
 #[cfg(feature = "torch")]

@@ -140,8 +140,9 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
     let t_diag = Instant::now();
     let k = p.classes.len();
     findings.extend(doctor::arch_checks(
+        &cfg.model,
         &results[0].net,
-        frames,
+        crate::functionals::input_shape(cfg.features.pooling, 1, frames).1,
         p.summary.hop_seconds,
         folds[0].train.len(),
     ));

@@ -3,9 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use cochlea_features::FeatureMatrix;
+use cochlea_features::{FeatureMatrix, Pooling};
 
 use crate::config::{CropMode, PadMode};
+use crate::functionals;
 use crate::metrics::Metrics;
 use crate::normalize::{self, Normalizer};
 
@@ -18,7 +19,8 @@ pub struct InputSpec {
     pub sample_rate: u32,
     /// Names of the feature rows.
     pub row_names: Vec<String>,
-    /// Frames per model input.
+    /// Frames per model input (before functionals, which make one frame of
+    /// any clip: see [`InputSpec::input_frames`]).
     pub clip_frames: usize,
     /// Padding of short clips.
     pub pad: PadMode,
@@ -28,15 +30,37 @@ pub struct InputSpec {
     pub normalizer: Normalizer,
 }
 
+pub use crate::functionals::input_shape;
+
 impl InputSpec {
-    /// Turns one clip's raw features into the model's input `[rows x clip_frames]`.
-    pub fn prepare(&self, m: &FeatureMatrix) -> Vec<f32> {
-        normalize::fit_length(
-            &self.normalizer.apply(m),
+    /// Rows of the model input.
+    pub fn input_rows(&self) -> usize {
+        self.input_shape().0
+    }
+
+    /// Frames of the model input.
+    pub fn input_frames(&self) -> usize {
+        self.input_shape().1
+    }
+
+    fn input_shape(&self) -> (usize, usize) {
+        functionals::input_shape(
+            self.features.pooling,
+            self.normalizer.offset.len(),
             self.clip_frames,
-            self.pad,
-            self.crop,
         )
+    }
+
+    /// Turns one clip's raw features into the model's input
+    /// `[input_rows x input_frames]`: normalization, then length fitting
+    /// or, with `features.pooling = "functionals"`, the functionals of the
+    /// whole clip.
+    pub fn prepare(&self, m: &FeatureMatrix) -> Vec<f32> {
+        let normed = self.normalizer.apply(m);
+        match self.features.pooling {
+            Pooling::None => normalize::fit_length(&normed, self.clip_frames, self.pad, self.crop),
+            Pooling::Functionals => functionals::of_matrix(&normed),
+        }
     }
 }
 

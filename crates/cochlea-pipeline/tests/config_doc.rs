@@ -19,10 +19,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use cochlea_features::{
-    Extractor, F0Unvoiced, FeatureKind, MelNorm, MelScale, PadMode as StftPad, Preset, Window,
+    Extractor, F0Unvoiced, FeatureKind, MelNorm, MelScale, PadMode as StftPad, Pooling, Preset,
+    Window,
 };
 use cochlea_model::{
-    Activation, ClassWeights, DeviceChoice, Head, InitScheme, Monitor, Optimizer, Padding,
+    Activation, ClassWeights, DeviceChoice, Head, InitScheme, Monitor, NetKind, Optimizer, Padding,
     PoolKind, Scheduler,
 };
 use cochlea_pipeline::Config;
@@ -39,6 +40,7 @@ const SKIPPED_WHEN_NONE: &[&str] = &[
     "features.fmax",
     "features.f0_fmax",
     "features.chroma_tuning",
+    "features.pooling",
     "tune.space",
 ];
 
@@ -411,7 +413,12 @@ fn enum_keys() -> Vec<(&'static str, Vec<String>)> {
             "normalize.method",
             variants!(NormMethod: Standard, Minmax, Utterance, None),
         ),
-        ("model.head", variants!(Head: GlobalAvg, GlobalMax, Flatten)),
+        (
+            "model.head",
+            variants!(Head: GlobalAvg, GlobalMax, Flatten, Stats, Attention, AttentiveStats),
+        ),
+        ("model.kind", variants!(NetKind: Cnn1d, Conv2d, Dense)),
+        ("features.pooling", variants!(Pooling: None, Functionals)),
         ("model.init", variants!(InitScheme: Pytorch, He)),
         ("model.blocks.padding", variants!(Padding: Same, Valid)),
         (

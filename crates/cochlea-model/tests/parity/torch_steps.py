@@ -21,7 +21,11 @@ dropout, the seeds to draw dropout masks from. This script writes into DIR:
 
 Training is plain torch.nn + torch.optim: the network written with
 nn.Conv1d, nn.BatchNorm1d, activations, nn.MaxPool1d / nn.AvgPool1d,
-nn.Dropout and nn.Linear; the optimiser from torch.optim with its default
+nn.Dropout and nn.Linear (kind "conv2d": nn.Conv2d, nn.BatchNorm2d,
+nn.MaxPool2d / nn.AvgPool2d on [batch, 1, features, frames], then the mean
+over the frequency axis); heads "stats" (mean and standard deviation over
+time), "attention" and "attentive_stats" (softmax over time of
+v . tanh(W h + b), weighted mean and standard deviation); the optimiser from torch.optim with its default
 implementation; cross-entropy with the case's label smoothing; the batches
 in the given order (the case has shuffle = false), cut as Cochlea cuts them
 (full batches, then the remainder, a remainder of one joined to the batch
@@ -69,20 +73,22 @@ ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "leaky_relu": nn.LeakyReLU, "el
 
 
 class ConvNorm(nn.Module):
-    """Conv1d (explicit zero padding, so "same" works with any kernel) and
-    an optional BatchNorm1d; names conv.* and bn.* as in Cochlea."""
+    """Conv1d or Conv2d (explicit zero padding, so "same" works with any
+    kernel) and an optional batch norm; names conv.* and bn.* as in Cochlea."""
 
-    def __init__(self, b: dict, c_in: int, init: str) -> None:
+    def __init__(self, b: dict, c_in: int, init: str, two_d: bool) -> None:
         super().__init__()
         k, d = b["kernel"], b["dilation"]
         total = d * (k - 1) if b["padding"] == "same" else 0
-        self.pad = (total // 2, total - total // 2)
-        self.conv = nn.Conv1d(c_in, b["filters"], k, stride=b["stride"], dilation=d, bias=not b["batch_norm"])
+        self.pad = (total // 2, total - total // 2) * (2 if two_d else 1)
+        conv = nn.Conv2d if two_d else nn.Conv1d
+        self.conv = conv(c_in, b["filters"], k, stride=b["stride"], dilation=d, bias=not b["batch_norm"])
         if init == "he":
             nn.init.kaiming_uniform_(self.conv.weight, nonlinearity="relu")
         else:
             need(init == "pytorch", f"init {init}")
-        self.bn = nn.BatchNorm1d(b["filters"]) if b["batch_norm"] else None
+        norm = nn.BatchNorm2d if two_d else nn.BatchNorm1d
+        self.bn = norm(b["filters"]) if b["batch_norm"] else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.conv(nn.functional.pad(x, self.pad))
@@ -92,13 +98,16 @@ class ConvNorm(nn.Module):
 class Block(nn.Module):
     """conv -> batch norm -> activation -> pooling -> dropout."""
 
-    def __init__(self, b: dict, c_in: int, init: str) -> None:
+    def __init__(self, b: dict, c_in: int, init: str, two_d: bool) -> None:
         super().__init__()
         need(not b["residual"], "residual blocks")
-        self.first = ConvNorm(b, c_in, init)
+        self.first = ConvNorm(b, c_in, init, two_d)
         self.act = ACTIVATIONS[b["activation"]]()
         if b["pool"] > 1:
-            pool = nn.MaxPool1d if b["pool_kind"] == "max" else nn.AvgPool1d
+            if two_d:
+                pool = nn.MaxPool2d if b["pool_kind"] == "max" else nn.AvgPool2d
+            else:
+                pool = nn.MaxPool1d if b["pool_kind"] == "max" else nn.AvgPool1d
             self.pool = pool(b["pool"])
         else:
             self.pool = nn.Identity()
@@ -108,12 +117,43 @@ class Block(nn.Module):
         return self.dropout(self.pool(self.act(self.first(x))))
 
 
+STATS_VAR_FLOOR = 1e-8  # net.rs: variance floor before the square root
+
+
+def weighted_stats(z: torch.Tensor, w) -> torch.Tensor:
+    """Mean and standard deviation over time of z [batch, channels, frames]
+    under weights w [batch, 1, frames] (None: uniform)."""
+    def avg(t):
+        return t.mean(dim=2, keepdim=True) if w is None else (t * w).sum(dim=2, keepdim=True)
+    mean = avg(z)
+    std = avg((z - mean) ** 2).clamp_min(STATS_VAR_FLOOR).sqrt()
+    return torch.cat([mean.squeeze(2), std.squeeze(2)], dim=1)
+
+
+class Attention(nn.Module):
+    """The frame scorer: score_t = v . tanh(W h_t + b); names head.proj.*
+    and head.score as in Cochlea."""
+
+    def __init__(self, channels: int, dim: int) -> None:
+        super().__init__()
+        self.proj = nn.Linear(channels, dim)
+        bound = 1.0 / dim ** 0.5
+        self.score = nn.Parameter(torch.empty(1, dim).uniform_(-bound, bound))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = torch.tanh(self.proj(z.transpose(1, 2)))
+        return torch.softmax((h @ self.score.t()).transpose(1, 2), dim=2)
+
+
 class Net(nn.Module):
     def __init__(self, net: dict, n_features: int, n_frames: int, n_classes: int) -> None:
         super().__init__()
-        blocks, c, t = [], n_features, n_frames
+        self.kind = net.get("kind", "cnn1d")
+        need(self.kind in ("cnn1d", "conv2d"), f"kind {self.kind}")
+        two_d = self.kind == "conv2d"
+        blocks, c, t = [], (1 if two_d else n_features), n_frames
         for b in net["blocks"]:
-            blocks.append(Block(b, c, net["init"]))
+            blocks.append(Block(b, c, net["init"], two_d))
             c = b["filters"]
             if b["padding"] == "same":
                 t = -(-t // b["stride"])
@@ -121,8 +161,12 @@ class Net(nn.Module):
                 t = (t - b["dilation"] * (b["kernel"] - 1) - 1) // b["stride"] + 1
             t //= b["pool"]
         self.blocks = nn.ModuleList(blocks)
-        self.head = net["head"]
-        width = c * t if self.head == "flatten" else c
+        self.head_kind = net["head"]
+        if self.head_kind in ("attention", "attentive_stats"):
+            self.head = Attention(c, net["attention_dim"])
+        width = c * t if self.head_kind == "flatten" else c
+        if self.head_kind in ("stats", "attentive_stats"):
+            width = 2 * c
         hidden = []
         for h in net["hidden"]:
             hidden.append(nn.Linear(width, h))
@@ -132,14 +176,25 @@ class Net(nn.Module):
         self.output = nn.Linear(width, n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.kind == "conv2d":
+            x = x.unsqueeze(1)
         for b in self.blocks:
             x = b(x)
-        if self.head == "global_avg":
+        if self.kind == "conv2d":
             x = x.mean(dim=2)
-        elif self.head == "global_max":
+        if self.head_kind == "global_avg":
+            x = x.mean(dim=2)
+        elif self.head_kind == "global_max":
             x = x.amax(dim=2)
-        else:
+        elif self.head_kind == "flatten":
             x = x.flatten(1)
+        elif self.head_kind == "stats":
+            x = weighted_stats(x, None)
+        elif self.head_kind == "attention":
+            x = (x * self.head(x)).sum(dim=2)
+        else:
+            need(self.head_kind == "attentive_stats", f"head {self.head_kind}")
+            x = weighted_stats(x, self.head(x))
         for h in self.hidden:
             x = self.dropout(torch.relu(h(x)))
         if len(self.hidden) == 0:

@@ -8,8 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use cochlea_features::{Extractor, FeatureConfig};
-use cochlea_model::{AugmentConfig, ClassWeights, Head, NetConfig, TrainConfig};
+use cochlea_features::{Extractor, FeatureConfig, Pooling};
+use cochlea_model::{AugmentConfig, ClassWeights, Head, NetConfig, NetKind, TrainConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -343,6 +343,14 @@ impl Config {
             ));
         }
         self.tune.validate(self)?;
+        if self.features.pooling == Pooling::Functionals && self.model.kind != NetKind::Dense {
+            return Err(format!(
+                "features.pooling = \"functionals\" makes one frame of statistics per clip, \
+                 but model.kind = \"{}\" convolves over time: use model.kind = \"dense\" \
+                 (with model.hidden layers) or features.pooling = \"none\"",
+                self.model.kind.name()
+            ));
+        }
         let rows = Extractor::new(&self.features, d.sample_rate)
             .map_err(|e| e.to_string())?
             .n_rows();
@@ -370,6 +378,7 @@ impl Config {
             };
             (MAX_CLIP_FRAMES, net)
         };
+        let (rows, frames) = crate::functionals::input_shape(self.features.pooling, rows, frames);
         net.validate(rows, frames, classes)
             .map_err(|e| e.to_string())?;
         self.train.validate(classes).map_err(|e| e.to_string())?;

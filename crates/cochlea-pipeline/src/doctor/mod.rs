@@ -214,10 +214,13 @@ pub fn diagnose(
     let mut findings = data_checks(cfg, &p, &folds);
     findings.extend(feature_checks(cfg, &p, &folds));
     let k = p.classes.len();
-    let net = cfg.model.validate(p.extractor.n_rows(), frames, k)?;
+    let (rows, in_frames) =
+        crate::functionals::input_shape(cfg.features.pooling, p.extractor.n_rows(), frames);
+    let net = cfg.model.validate(rows, in_frames, k)?;
     findings.extend(arch_checks(
+        &cfg.model,
         &net,
-        frames,
+        in_frames,
         p.summary.hop_seconds,
         folds[0].train.len(),
     ));

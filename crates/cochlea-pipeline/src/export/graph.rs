@@ -1,10 +1,12 @@
-//! The model's input recipe (normalization, then length fitting) as tensor
-//! operations, so that it can live inside a traced module.
+//! The model's input recipe (normalization, then length fitting or the
+//! functionals of `features.pooling`) as tensor operations, so that it can
+//! live inside a traced module.
 //!
 //! Every length is computed from the input tensor (`ones_like(row).sum()`),
 //! never read with `size()`, so the traced graph accepts clips of any number
 //! of frames, not only the length it was traced with.
 
+use cochlea_features::Pooling;
 use cochlea_model::tch::{Device, Kind, TchError, Tensor};
 
 use crate::config::{CropMode, NormMethod, PadMode};
@@ -28,6 +30,7 @@ pub struct Prepare {
     clip_frames: i64,
     pad: PadMode,
     crop: CropMode,
+    pooling: Pooling,
 }
 
 impl Prepare {
@@ -52,13 +55,17 @@ impl Prepare {
             clip_frames: spec.clip_frames as i64,
             pad: spec.pad,
             crop: spec.crop,
+            pooling: spec.features.pooling,
         })
     }
 
-    /// Normalization, then length fitting.
+    /// Normalization, then length fitting or functionals.
     pub fn apply(&self, x: &Tensor) -> Result<Tensor, TchError> {
         let y = self.normalize(x)?;
-        fit_length(&y, self.clip_frames, self.pad, self.crop)
+        match self.pooling {
+            Pooling::None => fit_length(&y, self.clip_frames, self.pad, self.crop),
+            Pooling::Functionals => functionals(&y),
+        }
     }
 
     /// [`Normalizer::apply`] on a batch; non-finite results become 0.
@@ -119,4 +126,44 @@ fn fit_length(x: &Tensor, frames: i64, pad: PadMode, crop: CropMode) -> Result<T
             y.f_where_self(&inside, &y.f_zeros_like()?)
         }
     }
+}
+
+/// `crate::functionals::of_matrix` on a batch `[batch, rows, frames]`:
+/// `[batch, rows * 7, 1]`, in float64 as the Rust path computes them.
+/// Percentiles are `torch.quantile` with linear interpolation, numpy's
+/// default; the frame index of the slope is a cumulative sum of ones, so
+/// the traced graph follows the input's length.
+fn functionals(x: &Tensor) -> Result<Tensor, TchError> {
+    let xd = x.f_to_kind(Kind::Double)?;
+    let dims = [2i64];
+    let mean = xd.f_mean_dim(dims.as_slice(), true, Kind::Double)?;
+    let centred = xd.f_sub(&mean)?;
+    let std = centred
+        .f_square()?
+        .f_mean_dim(dims.as_slice(), true, Kind::Double)?
+        .f_sqrt()?;
+    let q = |p: f64| xd.f_quantile_scalar(p, 2, true, "linear");
+    let range = xd
+        .f_amax(dims.as_slice(), true)?
+        .f_sub(&xd.f_amin(dims.as_slice(), true)?)?;
+    // t = 0, 1, ..., n - 1 from the first row of the first clip.
+    let t = xd
+        .f_select(0, 0)?
+        .f_select(0, 0)?
+        .f_ones_like()?
+        .f_cumsum(0, Kind::Double)?
+        .f_sub_scalar(1.0)?;
+    let dt = t.f_sub(&t.f_mean(Kind::Double)?)?;
+    let sxx = dt.f_square()?.f_sum(Kind::Double)?;
+    let sxy = centred
+        .f_mul(&dt)?
+        .f_sum_dim_intlist(dims.as_slice(), true, Kind::Double)?;
+    let slope = sxy
+        .f_div(&sxx)?
+        .f_where_self(&sxx.f_gt(0.0)?, &sxy.f_zeros_like()?)?;
+    let y = Tensor::f_cat(&[mean, std, q(0.1)?, q(0.5)?, q(0.9)?, range, slope], 2)?
+        .f_to_kind(Kind::Float)?
+        .f_flatten(1, 2)?
+        .f_unsqueeze(2)?;
+    y.f_where_self(&y.f_isfinite()?, &y.f_zeros_like()?)
 }

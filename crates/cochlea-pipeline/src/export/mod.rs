@@ -67,6 +67,14 @@ pub fn spec_path(model_file: &Path) -> PathBuf {
 /// Exports the model of `model_path` (a run directory or a model folder).
 pub fn export(model_path: &Path, format: ExportFormat, out: &Path) -> Result<Exported, Error> {
     let m = bundle::load(model_path)?;
+    if format == ExportFormat::Onnx && !m.input.features.pooling.is_none() {
+        return Err(Error::Bundle {
+            path: model_path.to_path_buf(),
+            msg: "features.pooling = \"functionals\": ONNX has no quantile operator for its \
+                  percentiles; export with --format torchscript"
+                .into(),
+        });
+    }
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         crate::atomic::create_dir_all(parent)?;
     }

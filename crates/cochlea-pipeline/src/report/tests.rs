@@ -55,11 +55,13 @@ fn fold(name: &str, conf: [[usize; 2]; 2]) -> FoldResult {
                 name: "output".into(),
                 out_channels: 2,
                 out_frames: 1,
+                out_bands: 1,
                 params: 10,
             }],
             params: 10,
             receptive_field_frames: 5,
             frames_before_head: 4,
+            bands_before_head: 1,
         },
         bundle: PathBuf::from("model"),
         normalizer: Normalizer {

@@ -10,7 +10,10 @@ use crate::config::{Config, FieldSource};
 
 /// The space used when `[tune.space]` is empty: the settings that moved
 /// accuracy on FSDD (docs/benchmarks.md), each a choice between the
-/// project's default and what won there.
+/// project's default and what won there; the pooling head (`global_avg`,
+/// `stats`, `attention`) for networks that convolve over time; `cnn1d` or
+/// `conv2d` when the features are log-mel bands alone (an image whose rows
+/// are ordered by frequency); and the hidden layers of a `dense` network.
 pub fn default_space(base: &Config) -> Vec<Dimension> {
     let choice = |name: &str, v: Vec<Value>| Dimension {
         name: name.into(),
@@ -26,6 +29,7 @@ pub fn default_space(base: &Config) -> Vec<Dimension> {
         Value::Table(t)
     };
     let blocks = |w: [i64; 3]| Value::Array(vec![block(w[0], 5), block(w[1], 3), block(w[2], 3)]);
+    let dense = base.model.kind == cochlea_model::NetKind::Dense;
     let mut dims = vec![
         choice("normalize.method", vec![s("standard"), s("utterance")]),
         Dimension {
@@ -38,11 +42,26 @@ pub fn default_space(base: &Config) -> Vec<Dimension> {
         ),
         choice("train.scheduler", vec![s("none"), s("cosine")]),
         choice("train.epochs", vec![i(20), i(40)]),
-        choice(
+    ];
+    if dense {
+        let widths = |w: &[i64]| Value::Array(w.iter().map(|&x| i(x)).collect());
+        dims.push(choice(
+            "model.hidden",
+            vec![widths(&[64]), widths(&[256, 64])],
+        ));
+    } else {
+        dims.push(choice(
             "model.blocks",
             vec![blocks([64, 128, 128]), blocks([32, 64, 64])],
-        ),
-    ];
+        ));
+        dims.push(choice(
+            "model.head",
+            vec![s("global_avg"), s("stats"), s("attention")],
+        ));
+        if base.features.kinds == [cochlea_features::FeatureKind::Logmel] {
+            dims.push(choice("model.kind", vec![s("cnn1d"), s("conv2d")]));
+        }
+    }
     if base.features.kinds.iter().any(|k| {
         matches!(
             k,

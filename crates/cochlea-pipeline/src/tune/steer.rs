@@ -46,10 +46,13 @@ pub fn steer(cfg: &Config, p: &Prepared, fold: &Fold) -> Result<Steering, Error>
     };
     let mut findings = doctor::feature_checks(cfg, p, folds);
     let k = p.classes.len();
-    if let Ok(net) = cfg.model.validate(p.extractor.n_rows(), frames, k) {
+    let (rows, in_frames) =
+        crate::functionals::input_shape(cfg.features.pooling, p.extractor.n_rows(), frames);
+    if let Ok(net) = cfg.model.validate(rows, in_frames, k) {
         findings.extend(doctor::arch_checks(
+            &cfg.model,
             &net,
-            frames,
+            in_frames,
             p.summary.hop_seconds,
             fold.train.len(),
         ));
