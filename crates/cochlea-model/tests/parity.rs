@@ -18,7 +18,7 @@
 //! - without dropout, every variable (weights, batch-norm scales, shifts
 //!   and running statistics) after 10 steps within
 //!   [`ABS_TOL`] + [`REL_TOL`] x its largest magnitude of PyTorch's value,
-//!   plus [`NOISE_FACTOR`] x how far PyTorch's own float32 result lies
+//!   plus [`VARIABLE_NOISE_FACTOR`] x how far PyTorch's own float32 result lies
 //!   from the same steps in float64 (float32 rounding alone; large only
 //!   where an optimiser amplifies it, RMSprop here), and the largest
 //!   difference under [`MOVE_FRACTION`] of the farthest a trainable
@@ -65,6 +65,14 @@ const MOVE_FRACTION: f64 = 1e-3;
 /// Allowance for float32 rounding, times the largest difference between
 /// PyTorch's float32 and float64 results of the same steps.
 const NOISE_FACTOR: f64 = 2.0;
+/// The same allowance for one variable, times that variable's own float32
+/// against float64 difference: one draw of the rounding noise, which the
+/// other float32 path (ours) can exceed more than the case's largest.
+/// RMSprop, whose division by the root of a small running average
+/// amplifies rounding most, lands at 2.2 times it for `blocks.0.bn.bias`
+/// on some CPUs (1.30e-3 against 0.59e-3) and under 2 on others; a wrong
+/// update rule differs by the order of the parameter's move, far above.
+const VARIABLE_NOISE_FACTOR: f64 = 3.0;
 
 /// Dropout seeds per side.
 const SEEDS: u64 = 24;
@@ -422,7 +430,7 @@ fn check_exact(
         if diff > worst {
             (worst, worst_name) = (diff, name.clone());
         }
-        let tol = ABS_TOL + REL_TOL * scale + NOISE_FACTOR * noise;
+        let tol = ABS_TOL + REL_TOL * scale + VARIABLE_NOISE_FACTOR * noise;
         if diff > tol {
             faults.push(format!("{name}: differs by {diff:.3e} > {tol:.3e}"));
         }
