@@ -3,9 +3,11 @@
 sets that are not FSDD? Side by side with the short librosa + PyTorch
 script a practitioner writes first (script_ref.py), on the speech sets of
 bench/calibration/make_sets.py (other words, other voices, 2 to 50
-classes, mixed file formats), every method on the same test voices.
+classes, mixed file formats) and the noisier, many-voiced set of
+make_hard.py, every method on the same test voices.
 
     python3 bench/calibration/make_sets.py            # the data sets, once
+    python3 bench/generalize/make_hard.py
     python3 bench/generalize/run.py [--sets yesno,words10] [--budget 8m] [--seeds 0,1,2]
 
 For each set: the voices sorted by name, every fourth one (the 4th, 8th,
@@ -35,7 +37,7 @@ REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
 PIPELINE = os.environ.get("PIPELINE") or os.path.join(REPO, "target", "release", "pipeline")
 DATA = os.path.join(REPO, "target", "calibration", "data")
 OUT = os.path.join(REPO, "target", "generalize")
-SETS = ["yesno", "words10", "words50", "mixed"]
+SETS = ["yesno", "words10", "words50", "mixed", "noisy10"]
 
 
 def python():
