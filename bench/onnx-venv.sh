@@ -29,6 +29,12 @@ stamp="$venv/.cochlea-onnx-installed"
 ref_site="$("$ref/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 want="$( (echo "${ONNX_PINS[*]}"; echo "$ref_site"; cat "$ref/.cochlea-ref-installed") | sha256sum | cut -d' ' -f1)"
 
+# Callers at the same time (tests run in parallel) wait for one install
+# instead of deleting each other's half-built environment; the lock is
+# released when this script exits.
+mkdir -p "$cache"
+exec 9>"$cache/onnx-venv.lock"
+flock 9
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
     echo "onnx-venv: installing ${ONNX_PINS[*]} over $ref into $venv" >&2
     rm -rf "$venv"

@@ -29,6 +29,12 @@ stamp="$venv/.cochlea-ref-installed"
 
 want="$( (cat "$requirements"; echo "torchaudio==$TORCHAUDIO_VERSION --no-deps") | sha256sum | cut -d' ' -f1)"
 
+# Callers at the same time (tests run in parallel) wait for one install
+# instead of deleting each other's half-built environment; the lock is
+# released when this script exits.
+mkdir -p "$cache"
+exec 9>"$cache/ref-venv.lock"
+flock 9
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
     python="${PYTHON:-python3}"
     if ! command -v "$python" >/dev/null; then
