@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use cochlea_pipeline::detect::read_annotations;
 
 mod util;
-use util::{ok, pipeline, project};
+use util::{Small, ok, pipeline, project, small_config};
 
 const RATE: u32 = 8000;
 const WORDS: [&str; 3] = ["3", "5", "7"];
@@ -83,43 +83,17 @@ fn setup() -> &'static Path {
             let x: Vec<f32> = (0..len).map(|_| level * n.next()).collect();
             write_wav(&train.join(format!("background/bg_{i:02}.wav")), &x);
         }
-        let cfg = dir.join("detect.toml");
-        std::fs::write(
-            &cfg,
-            format!(
-                r#"name = "detect"
-[data]
-root = "{root}"
-label = "folder"
-sample_rate = {RATE}
-clip_frames = 80
-[split]
-strategy = "stratified"
-test_fraction = 0.15
-val_fraction = 0.1
-seed = 0
-[features]
-kinds = ["mfcc"]
-n_fft = 256
-hop_length = 80
-n_mels = 40
-n_mfcc = 13
-deltas = 1
-[model]
-blocks = [ {{ filters = 32, kernel = 5, pool = 2 }}, {{ filters = 64, kernel = 3, pool = 2 }} ]
-[train]
-lr = 0.003
-batch_size = 32
-epochs = 12
-seed = 0
-[report]
-dir = "{runs}"
-"#,
-                root = train.display(),
-                runs = dir.join("runs").display(),
-            ),
-        )
-        .unwrap();
+        let cfg = small_config(
+            &dir,
+            &Small {
+                name: "detect",
+                root: &train,
+                data: &format!("label = \"folder\"\nsample_rate = {RATE}\nclip_frames = 80"),
+                split: "strategy = \"stratified\"\ntest_fraction = 0.15\nval_fraction = 0.1",
+                train: "batch_size = 32\nepochs = 12",
+                ..Small::default()
+            },
+        );
         ok(&pipeline(&["run", cfg.to_str().unwrap(), "--quiet"]));
         let run = std::fs::read_dir(dir.join("runs"))
             .unwrap()

@@ -5,48 +5,21 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod util;
-use util::{interrupt, ok, pipeline, project};
+use util::{DEMO_DATA, Small, interrupt, ok, pipeline, project, small_config};
 
 /// A demo config in `dir` with absolute paths and a private cache.
 fn demo_config(dir: &Path, root: &Path, split: &str, epochs: usize) -> PathBuf {
-    let text = format!(
-        r#"name = "e2e"
-[data]
-root = "{root}"
-label = "folder"
-group = {{ regex = '^\d_([a-z0-9]+)_' }}
-sample_rate = 8000
-clip_frames = 80
-[split]
-{split}
-val_fraction = 0.1
-seed = 0
-[features]
-kinds = ["mfcc"]
-n_fft = 256
-hop_length = 80
-n_mels = 40
-n_mfcc = 13
-deltas = 1
-[model]
-blocks = [ {{ filters = 32, kernel = 5, pool = 2 }}, {{ filters = 64, kernel = 3, pool = 2 }} ]
-[train]
-lr = 0.003
-batch_size = 32
-epochs = {epochs}
-seed = 0
-[cache]
-dir = "{cache}"
-[report]
-dir = "{runs}"
-"#,
-        root = root.display(),
-        cache = dir.join("cache").display(),
-        runs = dir.join("runs").display(),
-    );
-    let path = dir.join("e2e.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    small_config(
+        dir,
+        &Small {
+            name: "e2e",
+            root,
+            data: DEMO_DATA,
+            split: &format!("{split}\nval_fraction = 0.1"),
+            train: &format!("batch_size = 32\nepochs = {epochs}"),
+            ..Small::default()
+        },
+    )
 }
 
 /// Sets `[train] ensemble` in a config written by `demo_config`.

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod util;
-use util::{ok, pipeline, project};
+use util::{DEMO_DATA, Small, ok, pipeline, project, small_config};
 
 /// Largest probability difference between Python and `classify`.
 const PARITY: f64 = 1e-4;
@@ -52,48 +52,18 @@ fn config(
     normalize: &str,
     data_extra: &str,
 ) -> PathBuf {
-    let text = format!(
-        r#"name = "export"
-[data]
-root = "{root}"
-label = "folder"
-group = {{ regex = '^\d_([a-z0-9]+)_' }}
-sample_rate = 8000
-clip_frames = 80
-{data_extra}
-[split]
-{split}
-val_fraction = 0.1
-seed = 0
-[features]
-kinds = ["mfcc"]
-n_fft = 256
-hop_length = 80
-n_mels = 40
-n_mfcc = 13
-deltas = 1
-[normalize]
-{normalize}
-[model]
-blocks = [ {{ filters = 32, kernel = 5, pool = 2 }}, {{ filters = 64, kernel = 3, pool = 2 }} ]
-[train]
-lr = 0.003
-batch_size = 32
-epochs = 3
-seed = 0
-{train_extra}
-[cache]
-dir = "{cache}"
-[report]
-dir = "{runs}"
-"#,
-        root = project().join("audio-samples/digits").display(),
-        cache = dir.join("cache").display(),
-        runs = dir.join("runs").display(),
-    );
-    let path = dir.join("export.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    small_config(
+        dir,
+        &Small {
+            name: "export",
+            root: &project().join("audio-samples/digits"),
+            data: &format!("{DEMO_DATA}\n{data_extra}"),
+            split: &format!("{split}\nval_fraction = 0.1"),
+            normalize,
+            train: "batch_size = 32\nepochs = 3",
+            train_after: train_extra,
+        },
+    )
 }
 
 fn run(cfg: &Path) -> PathBuf {

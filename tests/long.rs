@@ -13,7 +13,7 @@ use cochlea_pipeline::dataset::{BACKGROUND, discover};
 use cochlea_pipeline::prepare;
 
 mod util;
-use util::{ok, pipeline};
+use util::{Small, ok, pipeline, small_config};
 
 const RATE: u32 = 8000;
 const VOICES: [&str; 10] = [
@@ -89,41 +89,17 @@ fn raven(path: &Path, spans: &[(f64, f64)], labels: &[&str]) {
 
 /// Config text with the small MFCC network of the other tests.
 fn config(dir: &Path, data: &str, split: &str, epochs: usize) -> PathBuf {
-    let text = format!(
-        r#"name = "long"
-[data]
-root = "{root}"
-sample_rate = 8000
-{data}
-[split]
-{split}
-seed = 0
-[features]
-kinds = ["mfcc"]
-n_fft = 256
-hop_length = 80
-n_mels = 40
-n_mfcc = 13
-deltas = 1
-[model]
-blocks = [ {{ filters = 32, kernel = 5, pool = 2 }}, {{ filters = 64, kernel = 3, pool = 2 }} ]
-[train]
-lr = 0.003
-batch_size = 16
-epochs = {epochs}
-seed = 0
-[cache]
-dir = "{cache}"
-[report]
-dir = "{runs}"
-"#,
-        root = dir.join("recs").display(),
-        cache = dir.join("cache").display(),
-        runs = dir.join("runs").display(),
-    );
-    let path = dir.join("long.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    small_config(
+        dir,
+        &Small {
+            name: "long",
+            root: &dir.join("recs"),
+            data: &format!("sample_rate = 8000\n{data}"),
+            split,
+            train: &format!("batch_size = 16\nepochs = {epochs}"),
+            ..Small::default()
+        },
+    )
 }
 
 /// A recording made here: its path, the span of each word and its label.

@@ -47,3 +47,95 @@ pub fn interrupt(child: Child) -> Output {
     assert!(err.contains("--resume"), "{err}");
     out
 }
+
+/// `[data]` lines of the demo digits (`audio-samples/digits`): a folder per
+/// digit, the voice as the group, 80 frames of 10 ms at 8 kHz.
+pub const DEMO_DATA: &str = r#"label = "folder"
+group = { regex = '^\d_([a-z0-9]+)_' }
+sample_rate = 8000
+clip_frames = 80"#;
+
+/// What differs between the small test configs: everything else (13 MFCCs
+/// with deltas, a two-block network, lr 0.003, seed 0, a private cache and
+/// runs folder in the test's folder) is [`small_config`]'s.
+pub struct Small<'a> {
+    /// The config's `name` and file name (`<name>.toml`).
+    pub name: &'a str,
+    /// `data.root`.
+    pub root: &'a Path,
+    /// Lines of `[data]` after `root`.
+    pub data: &'a str,
+    /// Lines of `[split]` before `seed = 0`.
+    pub split: &'a str,
+    /// Lines of `[normalize]`; no section when empty.
+    pub normalize: &'a str,
+    /// Lines of `[train]` between `lr` and `seed = 0` (batch size, epochs).
+    pub train: &'a str,
+    /// Lines of `[train]` after `seed = 0`.
+    pub train_after: &'a str,
+}
+
+impl Default for Small<'_> {
+    fn default() -> Self {
+        Small {
+            name: "test",
+            root: Path::new(""),
+            data: "",
+            split: "",
+            normalize: "",
+            train: "",
+            train_after: "",
+        }
+    }
+}
+
+/// Writes the small config `c` into `dir` and returns its path.
+pub fn small_config(dir: &Path, c: &Small<'_>) -> PathBuf {
+    let line = |s: &str| {
+        if s.is_empty() {
+            String::new()
+        } else {
+            format!("{}\n", s.trim_end())
+        }
+    };
+    let normalize = if c.normalize.is_empty() {
+        String::new()
+    } else {
+        format!("[normalize]\n{}", line(c.normalize))
+    };
+    let text = format!(
+        r#"name = "{name}"
+[data]
+root = "{root}"
+{data}[split]
+{split}seed = 0
+[features]
+kinds = ["mfcc"]
+n_fft = 256
+hop_length = 80
+n_mels = 40
+n_mfcc = 13
+deltas = 1
+{normalize}[model]
+blocks = [ {{ filters = 32, kernel = 5, pool = 2 }}, {{ filters = 64, kernel = 3, pool = 2 }} ]
+[train]
+lr = 0.003
+{train}seed = 0
+{train_after}[cache]
+dir = "{cache}"
+[report]
+dir = "{runs}"
+"#,
+        name = c.name,
+        root = c.root.display(),
+        data = line(c.data),
+        split = line(c.split),
+        train = line(c.train),
+        train_after = line(c.train_after),
+        cache = dir.join("cache").display(),
+        runs = dir.join("runs").display(),
+    );
+    let path = dir.join(format!("{}.toml", c.name));
+    std::fs::write(&path, text).unwrap();
+    path
+}

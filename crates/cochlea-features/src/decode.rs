@@ -90,14 +90,7 @@ pub fn decode_file(path: &Path, target_sr: u32) -> Result<Clip, Error> {
         // Read from the file as decoding goes: the bytes of a long recording
         // are never held. Its WAV headers are settled on the bytes symphonia's
         // probe can reach; a header that needs a change goes the other way.
-        let mut head = Vec::new();
-        (&mut file)
-            .take(PROBE_REACH)
-            .read_to_end(&mut head)
-            .map_err(io)?;
-        let settled = wave_masks_to_clear(&head, path)?;
-        file.rewind().map_err(io)?;
-        if settled.is_empty() {
+        if streamable(&mut file, path)? {
             let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
             return decode_stream(mss, len, ext, target_sr, path);
         }
@@ -169,14 +162,6 @@ fn decode_stream(
     target_sr: u32,
     path: &Path,
 ) -> Result<Clip, Error> {
-    if target_sr == 0 {
-        return Err(Error::Resample {
-            path: path.to_path_buf(),
-            from: 0,
-            to: 0,
-            reason: "the requested sample rate is 0 Hz".into(),
-        });
-    }
     let Decoded {
         samples,
         source_rate,
@@ -184,15 +169,7 @@ fn decode_stream(
         channels,
         non_finite,
         stats,
-    } = decode_mono(mss, byte_len, ext, target_sr, path, None)?;
-    if source_frames == 0 {
-        return Err(Error::Empty {
-            path: path.to_path_buf(),
-        });
-    }
-    if stats.peak > MAX_PEAK {
-        return Err(too_loud(path, stats.peak));
-    }
+    } = decode_checked(mss, byte_len, ext, target_sr, path, None)?;
 
     let info = ClipInfo {
         path: path.to_path_buf(),
@@ -212,6 +189,54 @@ fn decode_stream(
         sample_rate: target_sr,
         info,
     })
+}
+
+/// [`decode_mono`] with the checks every decoded file passes: a target
+/// rate above 0, at least one frame, a peak within [`MAX_PEAK`].
+fn decode_checked(
+    mss: MediaSourceStream<'_>,
+    byte_len: u64,
+    ext: Option<&str>,
+    target_sr: u32,
+    path: &Path,
+    sink: Option<&mut Sink<'_>>,
+) -> Result<Decoded, Error> {
+    if target_sr == 0 {
+        return Err(resample_error(
+            path,
+            0,
+            0,
+            "the requested sample rate is 0 Hz".into(),
+        ));
+    }
+    let d = decode_mono(mss, byte_len, ext, target_sr, path, sink)?;
+    if d.source_frames == 0 {
+        return Err(Error::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    if d.stats.peak > MAX_PEAK {
+        return Err(too_loud(path, d.stats.peak));
+    }
+    Ok(d)
+}
+
+/// Reads the start of `file` (as far as symphonia's probe reaches) and
+/// rewinds it: whether its WAV headers can be read as they are, so the
+/// file can be decoded as it is read, rather than settled in a copy.
+fn streamable(file: &mut fs::File, path: &Path) -> Result<bool, Error> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut head = Vec::new();
+    (&mut *file)
+        .take(PROBE_REACH)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    let settled = wave_masks_to_clear(&head, path)?;
+    file.rewind().map_err(io)?;
+    Ok(settled.is_empty())
 }
 
 /// What [`decode_file_each`] learnt about a file.
@@ -242,14 +267,6 @@ pub fn decode_file_each(
         path: path.to_path_buf(),
         source,
     };
-    if target_sr == 0 {
-        return Err(resample_error(
-            path,
-            0,
-            0,
-            "the requested sample rate is 0 Hz".into(),
-        ));
-    }
     let ext = path.extension().and_then(|e| e.to_str());
     let mut file = fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
@@ -259,12 +276,7 @@ pub fn decode_file_each(
             reason: "the file is empty (0 bytes)".into(),
         });
     }
-    let mut head = Vec::new();
-    (&mut file)
-        .take(PROBE_REACH)
-        .read_to_end(&mut head)
-        .map_err(io)?;
-    if !wave_masks_to_clear(&head, path)?.is_empty() {
+    if !streamable(&mut file, path)? {
         // A WAV header that must be settled in a copy: decoded whole (such
         // files are rare and short).
         let clip = decode_file(path, target_sr)?;
@@ -276,17 +288,8 @@ pub fn decode_file_each(
             duration_s: clip.info.duration_s,
         });
     }
-    file.rewind().map_err(io)?;
     let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
-    let d = decode_mono(mss, len, ext, target_sr, path, Some(sink))?;
-    if d.source_frames == 0 {
-        return Err(Error::Empty {
-            path: path.to_path_buf(),
-        });
-    }
-    if d.stats.peak > MAX_PEAK {
-        return Err(too_loud(path, d.stats.peak));
-    }
+    let d = decode_checked(mss, len, ext, target_sr, path, Some(sink))?;
     Ok(StreamInfo {
         source_sample_rate: d.source_rate,
         channels: d.channels,

@@ -147,28 +147,27 @@ fn evaluate_clips(
         mean.f_clamp_min(1e-12)?
             .f_log()?
             .f_nll_loss::<Tensor>(y, None, Reduction::Sum, -100)?;
-    let correct = mean
-        .f_argmax(1, false)?
-        .f_eq_tensor(y)?
-        .f_sum(Kind::Int64)?;
-    Ok((
-        loss.f_double_value(&[])? / n as f64,
-        correct.f_int64_value(&[])? as f64 / n as f64,
-    ))
+    per_example(&loss, &mean, y)
 }
 
 /// Mean plain cross-entropy and accuracy of `model` on `(x, y)`.
 pub(crate) fn evaluate(model: &Classifier, x: &Tensor, y: &Tensor) -> Result<(f64, f64), Error> {
-    let n = y.size()[0];
     let logits = model.eval_logits(x)?;
     let loss = logits.f_cross_entropy_loss::<Tensor>(y, None, Reduction::Sum, -100, 0.0)?;
-    let correct = logits
+    per_example(&loss, &logits, y)
+}
+
+/// The summed `loss` and the accuracy of `scores` (probabilities or
+/// logits, one row per example) against `y`, both per example.
+fn per_example(loss: &Tensor, scores: &Tensor, y: &Tensor) -> Result<(f64, f64), Error> {
+    let n = y.size()[0] as f64;
+    let correct = scores
         .f_argmax(1, false)?
         .f_eq_tensor(y)?
         .f_sum(Kind::Int64)?;
     Ok((
-        loss.f_double_value(&[])? / n as f64,
-        correct.f_int64_value(&[])? as f64 / n as f64,
+        loss.f_double_value(&[])? / n,
+        correct.f_int64_value(&[])? as f64 / n,
     ))
 }
 

@@ -187,20 +187,6 @@ pub struct Tally {
     pub failed: usize,
 }
 
-/// Starts of the windows covering `n` frames with windows of `w` frames,
-/// hop `w / 2`, the last window flush with the end.
-fn window_starts(n: usize, w: usize) -> Vec<usize> {
-    if n <= w {
-        return vec![0];
-    }
-    let hop = (w / 2).max(1);
-    let mut v: Vec<usize> = (0..=n - w).step_by(hop).collect();
-    if v.last() != Some(&(n - w)) {
-        v.push(n - w);
-    }
-    v
-}
-
 /// One model input and the time span it covers in the file, seconds.
 type Input = ((f64, f64), Vec<f32>);
 
@@ -223,14 +209,11 @@ fn inputs(spec: &InputSpec, e: &extract::Extracted, windows: bool) -> Vec<Input>
             normalize::fit_length(&normed, spec.clip_frames, spec.pad, spec.crop),
         )];
     }
-    window_starts(normed.n_frames, spec.clip_frames)
+    // The windows a long clip is judged by in training too (`data.long_clips`).
+    normalize::window_starts(normed.n_frames, spec.clip_frames)
         .into_iter()
         .map(|s| {
-            let mut w = Vec::with_capacity(normed.n_rows * spec.clip_frames);
-            for r in 0..normed.n_rows {
-                let row = &normed.data[r * normed.n_frames..(r + 1) * normed.n_frames];
-                w.extend_from_slice(&row[s..s + spec.clip_frames]);
-            }
+            let w = normalize::window(&normed, s, spec.clip_frames, spec.pad);
             ((secs(s), secs(s + spec.clip_frames)), w)
         })
         .collect()
@@ -361,22 +344,17 @@ pub fn classify(
                 }
                 Ok(wins) => {
                     tally.ok += 1;
-                    let ps: Vec<&[f32]> = (0..wins.len())
-                        .map(|j| &proba[(at + j) * k..(at + j + 1) * k])
-                        .collect();
-                    at += wins.len();
+                    let n = wins.len();
+                    let block = &proba[at * k..(at + n) * k];
+                    at += n;
                     if o.per_window && o.windows {
-                        for (j, p) in ps.iter().enumerate() {
+                        for (j, p) in block.chunks(k).enumerate() {
                             let row = row_of(m, path.clone(), Some((j, wins[j].0)), p, o);
                             write_row(out, &row, &m.classes, o.format).map_err(io)?;
                         }
                     } else {
-                        let mut mean = vec![0f32; k];
-                        for p in &ps {
-                            for (a, b) in mean.iter_mut().zip(p.iter()) {
-                                *a += b / ps.len() as f32;
-                            }
-                        }
+                        // As a held-out long clip is judged in training.
+                        let mean = cochlea_model::mean_by_clip(block, k, &vec![0; n], 1);
                         let row = row_of(m, path.clone(), None, &mean, o);
                         write_row(out, &row, &m.classes, o.format).map_err(io)?;
                     }
@@ -387,17 +365,4 @@ pub fn classify(
     }
     pb.finish_and_clear();
     Ok(tally)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn windows_cover_the_clip_and_end_flush() {
-        assert_eq!(window_starts(50, 100), vec![0]);
-        assert_eq!(window_starts(100, 100), vec![0]);
-        assert_eq!(window_starts(250, 100), vec![0, 50, 100, 150]);
-        assert_eq!(window_starts(260, 100), vec![0, 50, 100, 150, 160]);
-    }
 }

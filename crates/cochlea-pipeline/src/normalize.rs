@@ -262,6 +262,10 @@ mod tests {
         assert_eq!(window_starts(3, 4), [0]);
         assert_eq!(window_starts(4, 4), [0]);
         assert_eq!(window_starts(5, 1), [0, 1, 2, 3, 4]);
+        assert_eq!(window_starts(50, 100), vec![0]);
+        assert_eq!(window_starts(100, 100), vec![0]);
+        assert_eq!(window_starts(250, 100), vec![0, 50, 100, 150]);
+        assert_eq!(window_starts(260, 100), vec![0, 50, 100, 150, 160]);
         let m = mat(2, (0..10).map(|v| v as f32).collect());
         assert_eq!(
             window(&m, 1, 3, PadMode::Zero),

@@ -75,14 +75,7 @@ impl Prepare {
             (None, NormMethod::Utterance) => {
                 // Mean and population standard deviation of each row of each
                 // clip, in float64 as the Rust path computes them.
-                let xd = x.f_to_kind(Kind::Double)?;
-                let dims = [2i64];
-                let mean = xd.f_mean_dim(dims.as_slice(), true, Kind::Double)?;
-                let centred = xd.f_sub(&mean)?;
-                let std = centred
-                    .f_square()?
-                    .f_mean_dim(dims.as_slice(), true, Kind::Double)?
-                    .f_sqrt()?;
+                let (_, centred, std) = moments(x)?;
                 let scale = std
                     .f_reciprocal()?
                     .f_where_self(&std.f_gt(MIN_SPREAD)?, &std.f_ones_like()?)?;
@@ -128,12 +121,11 @@ fn fit_length(x: &Tensor, frames: i64, pad: PadMode, crop: CropMode) -> Result<T
     }
 }
 
-/// `crate::functionals::of_matrix` on a batch `[batch, rows, frames]`:
-/// `[batch, rows * 7, 1]`, in float64 as the Rust path computes them.
-/// Percentiles are `torch.quantile` with linear interpolation, numpy's
-/// default; the frame index of the slope is a cumulative sum of ones, so
-/// the traced graph follows the input's length.
-fn functionals(x: &Tensor) -> Result<Tensor, TchError> {
+/// Per row of each clip of `[batch, rows, frames]`, in float64 as the Rust
+/// path computes them: the mean, the values less the mean, and the
+/// population standard deviation (per-utterance normalization and the
+/// functionals share them).
+fn moments(x: &Tensor) -> Result<(Tensor, Tensor, Tensor), TchError> {
     let xd = x.f_to_kind(Kind::Double)?;
     let dims = [2i64];
     let mean = xd.f_mean_dim(dims.as_slice(), true, Kind::Double)?;
@@ -142,6 +134,18 @@ fn functionals(x: &Tensor) -> Result<Tensor, TchError> {
         .f_square()?
         .f_mean_dim(dims.as_slice(), true, Kind::Double)?
         .f_sqrt()?;
+    Ok((mean, centred, std))
+}
+
+/// `crate::functionals::of_matrix` on a batch `[batch, rows, frames]`:
+/// `[batch, rows * 7, 1]`, in float64 as the Rust path computes them.
+/// Percentiles are `torch.quantile` with linear interpolation, numpy's
+/// default; the frame index of the slope is a cumulative sum of ones, so
+/// the traced graph follows the input's length.
+fn functionals(x: &Tensor) -> Result<Tensor, TchError> {
+    let xd = x.f_to_kind(Kind::Double)?;
+    let dims = [2i64];
+    let (mean, centred, std) = moments(x)?;
     let q = |p: f64| xd.f_quantile_scalar(p, 2, true, "linear");
     let range = xd
         .f_amax(dims.as_slice(), true)?
