@@ -270,6 +270,81 @@ fn raven_annotations_train_a_model_that_beats_chance_on_held_out_files() {
 }
 
 #[test]
+fn a_run_scores_its_held_out_recordings_as_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = annotated_set(dir.path(), 16, 4.5);
+    let cfg = config(
+        dir.path(),
+        "annotations = \"raven\"\nbackground = true\nclip_frames = 60",
+        "strategy = \"group-kfold\"\nfolds = 4\nval_fraction = 0.15",
+        25,
+    );
+    ok(&pipeline(&["run", "-q", cfg.to_str().unwrap()]));
+    let run = std::fs::read_dir(dir.path().join("runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("metrics.json")).unwrap()).unwrap();
+    // Every recording is held out by exactly one fold and listened to whole,
+    // its three words the reference and background never an event.
+    let mut heard = BTreeSet::new();
+    for fold in m["folds"].as_array().unwrap() {
+        let test: BTreeSet<&str> = fold["groups"][2]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g.as_str().unwrap())
+            .collect();
+        let events = fold["events"].as_array().unwrap();
+        assert_eq!(events.len(), test.len());
+        for r in events {
+            let path = PathBuf::from(r["path"].as_str().unwrap());
+            assert!(test.contains(path.file_name().unwrap().to_str().unwrap()));
+            let (_, spans, labels) = files.iter().find(|f| f.0 == path).unwrap();
+            let reference = r["reference"].as_array().unwrap();
+            assert_eq!(reference.len(), 3);
+            for e in reference {
+                let at = (e["start"].as_f64().unwrap(), e["end"].as_f64().unwrap());
+                let k = spans
+                    .iter()
+                    .position(|s| (s.0 - at.0).abs() < 1e-3 && (s.1 - at.1).abs() < 1e-3)
+                    .unwrap();
+                assert_eq!(e["label"], labels[k]);
+            }
+            assert!((r["duration"].as_f64().unwrap() - 4.5).abs() < 1e-3);
+            for e in r["detected"].as_array().unwrap() {
+                assert_ne!(e["label"], BACKGROUND);
+            }
+            heard.insert(path);
+        }
+    }
+    assert_eq!(heard.len(), files.len());
+    // Held-out voices' words are found at their times far above chance: a
+    // detector with the onsets wrong by more than the collar scores 0.
+    let ev = &m["events"]["event_based"]["overall"];
+    assert_eq!(ev["counts"]["n_ref"].as_f64().unwrap(), 48.0);
+    let f1 = ev["f_measure"].as_f64().unwrap();
+    assert!(f1 >= 0.5, "event F1 {f1}: {}", m["events"]);
+    let seg = m["events"]["segment_based"]["overall"]["f_measure"]
+        .as_f64()
+        .unwrap();
+    assert!(seg >= 0.5, "segment F1 {seg}");
+    // The report draws the timelines; events.csv lists both sides; the
+    // predictions name each segment's times.
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(html.contains("id=\"events\""), "no events section");
+    assert!(html.matches("<svg").count() >= 12 + 1, "timelines drawn");
+    let csv = std::fs::read_to_string(run.join("events.csv")).unwrap();
+    assert!(csv.starts_with("path,fold,source,start,end,label,confidence\n"));
+    assert_eq!(csv.matches(",annotated,").count(), 48);
+    let preds = std::fs::read_to_string(run.join("predictions.csv")).unwrap();
+    assert!(preds.starts_with("path,start,end,fold,true,"), "{preds}");
+}
+
+#[test]
 fn background_comes_from_unannotated_parts() {
     let dir = tempfile::tempdir().unwrap();
     let files = annotated_set(dir.path(), 6, 6.0);

@@ -9,11 +9,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::bundle::LoadedModel;
+use crate::csv_rows::{Fixed, write_record};
 use crate::error::Error;
 use crate::extract;
 use crate::metrics::argmax;
 use crate::normalize;
-use crate::report::csv::{Fixed, write_record};
 use crate::spec::InputSpec;
 
 /// How the output is written.

@@ -8,9 +8,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::atomic;
+use crate::csv_rows::{Fixed, to_bytes};
 use crate::error::Error;
 use crate::extract;
-use crate::report::csv::{Fixed, to_bytes};
 use crate::spec::InputSpec;
 
 /// Options of the dump.

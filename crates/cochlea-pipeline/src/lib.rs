@@ -15,6 +15,7 @@ pub mod cache;
 #[cfg(feature = "torch")]
 pub mod classify;
 pub mod config;
+pub mod csv_rows;
 pub mod dataset;
 pub mod detect;
 pub mod doctor;

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use cochlea_model::{EpochMetrics, NetSummary};
 use serde::{Deserialize, Serialize};
 
+use crate::detect::evaluate::Evaluation;
+use crate::detect::held_out::RecordingEvents;
 use crate::finding::Finding;
 use crate::metrics::Metrics;
 use crate::normalize::Normalizer;
@@ -27,6 +29,10 @@ pub struct Prediction {
     pub confidence: f32,
     /// Probability of every class, in class order.
     pub proba: Vec<f32>,
+    /// The segment of the file, `(start, end)` in seconds, when the example
+    /// is an annotated segment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span: Option<(f64, f64)>,
 }
 
 /// The result of one fold.
@@ -58,6 +64,14 @@ pub struct FoldResult {
     /// (the fold's `test` metrics are the ensemble's).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub member_accuracy: Vec<f64>,
+    /// The held-out annotated recordings, with the events this fold's model
+    /// detected in them (`[events]`); empty when no example is a segment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<RecordingEvents>,
+    /// Annotated test recordings not scored because some of their
+    /// examples trained (their group is not the file).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events_skipped: Vec<PathBuf>,
 }
 
 /// Summary of the data as found.
@@ -131,6 +145,11 @@ pub struct RunResult {
     /// (`[train] final_model`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_model: Option<FinalModel>,
+    /// Event-based and segment-based scores of the held-out annotated
+    /// recordings of every fold, pooled (`folds[].events` holds the
+    /// events); absent when no example is a segment.
+    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Evaluation>,
 }
 
 /// The deployable model of a cross-validated run, trained on all the data

@@ -15,6 +15,7 @@ use std::time::Instant;
 use cochlea_model::Classifier;
 
 use crate::config::{Config, strategy_name};
+use crate::detect::held_out::{self, RecordingEvents};
 use crate::ensemble::{Members, Provenance, Trained, save_bundle};
 use crate::error::Error;
 use crate::final_model::{FinalJob, FinalOutcome};
@@ -164,6 +165,8 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
     findings.extend(doctor::probe_checks(&probes, k, healthy));
     let findings = doctor::rank(doctor::dedupe(findings));
     timings.insert("diagnostics".to_string(), t_diag.elapsed().as_secs_f64());
+    let recordings: Vec<RecordingEvents> = results.iter().flat_map(|r| r.events.clone()).collect();
+    let events = (!recordings.is_empty()).then(|| held_out::score(&recordings, &cfg.events));
     let acc: Vec<f64> = results.iter().map(|r| r.test.accuracy).collect();
     let bal: Vec<f64> = results.iter().map(|r| r.test.balanced_accuracy).collect();
     let mut result = RunResult {
@@ -182,6 +185,7 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
         stopped_at,
         findings,
         final_model,
+        events,
     };
     let t_report = Instant::now();
     report::write_all(&result, &predictions, cfg, cfg_path)?;
@@ -305,6 +309,7 @@ impl FoldJob<'_> {
                     predicted: p.classes[best].clone(),
                     confidence: pr[best],
                     proba: pr,
+                    span: p.items[i].span,
                 }
             })
             .collect();
@@ -326,6 +331,20 @@ impl FoldJob<'_> {
                 },
             )?;
         }
+        // Annotated recordings held out whole: the saved model listens to
+        // each from start to end, as `pipeline detect` would.
+        let (recordings, events_skipped) = held_out::recordings(&p.items, &p.classes, fold);
+        let events = if cfg.events.score && interrupted.is_none() && !recordings.is_empty() {
+            held_out::detect_fold(
+                &self.dir.bundle(&fold.name),
+                &fold.name,
+                recordings,
+                &cfg.events,
+                self.opts.quiet,
+            )?
+        } else {
+            Vec::new()
+        };
         let group_names = |idx: &[usize]| -> Vec<String> {
             let mut g: Vec<String> = idx
                 .iter()
@@ -353,6 +372,8 @@ impl FoldJob<'_> {
             normalizer,
             train_seconds,
             member_accuracy,
+            events,
+            events_skipped,
         };
         Ok(match interrupted {
             None => FoldOutcome::Finished {

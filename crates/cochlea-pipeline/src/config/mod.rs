@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 
 mod data;
+mod events;
 pub mod tune;
 
 pub use crate::source::Layout;
@@ -22,6 +23,7 @@ pub use data::{
     AUDIO_EXTENSIONS, AnnotationFormat, CropMode, DataConfig, FieldSource, LongClips, PadMode,
     default_extensions,
 };
+pub use events::EventsConfig;
 
 /// A whole run: data, split, features, normalization, model, training, report.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -47,6 +49,8 @@ pub struct Config {
     pub cache: CacheConfig,
     /// Where and what to report.
     pub report: ReportConfig,
+    /// Event scores of held-out annotated recordings.
+    pub events: EventsConfig,
     /// `pipeline tune`: the search space and schedule (read by `tune` only).
     pub tune: tune::TuneConfig,
 }
@@ -343,6 +347,7 @@ impl Config {
             ));
         }
         self.tune.validate(self)?;
+        self.events.validate()?;
         if self.features.pooling == Pooling::Functionals && self.model.kind != NetKind::Dense {
             return Err(format!(
                 "features.pooling = \"functionals\" makes one frame of statistics per clip, \

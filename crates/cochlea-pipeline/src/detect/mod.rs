@@ -10,13 +10,15 @@
 //! Audacity labels or Raven selection tables ([`output`]). Given
 //! annotations ([`crate::annotations`]), the events are scored as DCASE's
 //! sed_eval scores them ([`metrics`]) and drawn against the truth
-//! ([`timeline`]).
+//! ([`timeline`]). A run whose examples are annotated segments scores its
+//! held-out recordings the same way ([`held_out`]).
 
 #[cfg(feature = "torch")]
 pub mod detector;
 #[cfg(feature = "torch")]
 pub mod drive;
 pub mod evaluate;
+pub mod held_out;
 pub mod metrics;
 pub mod options;
 pub mod output;

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::Event;
-use crate::report::csv::{Fixed, write_record};
+use crate::csv_rows::{Fixed, write_record};
 
 /// How events are written (`--format`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -28,7 +28,7 @@ pub fn svg(
         .map(|e| e.end)
         .fold(duration, f64::max)
         .max(1e-3);
-    let plot = WIDTH - LEFT - 10.0;
+    let plot = WIDTH - LEFT - 30.0;
     let x = |t: f64| LEFT + plot * t / duration;
     let height = 40.0 + LANE * labels.len() as f64 + 30.0;
     let mut s = format!(

@@ -277,6 +277,8 @@ mod tests {
             normalizer: Normalizer::fit(NormMethod::Standard, 1, &[], String::new()),
             train_seconds: 1.0,
             member_accuracy: Vec::new(),
+            events: Vec::new(),
+            events_skipped: Vec::new(),
         }
     }
 

@@ -7,6 +7,7 @@
 //! in the same order. CSV goes through `csv::Writer` ([`csv`]).
 
 pub mod csv;
+mod events;
 pub mod html;
 pub mod markdown;
 pub mod model;
@@ -37,7 +38,18 @@ pub fn write_all(
     let csv =
         csv::predictions(r, preds).map_err(|e| Error::io(&csv_path, std::io::Error::from(e)))?;
     atomic::write(&csv_path, &csv)?;
-    let report = Report::build(r, preds, cfg.report.max_misclassified, cfg_path);
+    if r.events.is_some() {
+        let path = r.run_dir.join("events.csv");
+        let bytes = csv::events(r).map_err(|e| Error::io(&path, std::io::Error::from(e)))?;
+        atomic::write(&path, &bytes)?;
+    }
+    let report = Report::build(
+        r,
+        preds,
+        cfg.report.max_misclassified,
+        &cfg.events,
+        cfg_path,
+    );
     atomic::write(
         &r.run_dir.join("report.md"),
         markdown::render(&report).as_bytes(),

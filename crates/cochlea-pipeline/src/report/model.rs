@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use super::sections;
+use crate::config::EventsConfig;
 use crate::doctor::Finding;
 use crate::results::{Prediction, RunResult};
 
@@ -156,11 +157,13 @@ impl From<Text> for Cell {
 
 impl Report {
     /// The report of a run: its result, its test predictions, at most
-    /// `max_misclassified` mistakes listed, and the config file it ran.
+    /// `max_misclassified` mistakes listed, how events were scored, and the
+    /// config file it ran.
     pub fn build(
         r: &RunResult,
         preds: &[Prediction],
         max_misclassified: usize,
+        events: &EventsConfig,
         cfg_path: &Path,
     ) -> Report {
         let mut lead = vec![Block::Note(
@@ -183,20 +186,24 @@ impl Report {
                     .and("."),
             ));
         }
+        let mut sections = vec![
+            sections::summary(r),
+            sections::findings(&r.findings),
+            sections::confusion(r),
+            sections::per_class(r),
+        ];
+        sections.extend(super::events::events(r, events, events.timelines));
+        sections.extend([
+            sections::curves(r),
+            sections::misclassified(preds, max_misclassified),
+            sections::data(&r.data),
+            sections::model(r),
+            sections::timings(r),
+        ]);
         Report {
             title: r.name.clone(),
             lead,
-            sections: vec![
-                sections::summary(r),
-                sections::findings(&r.findings),
-                sections::confusion(r),
-                sections::per_class(r),
-                sections::curves(r),
-                sections::misclassified(preds, max_misclassified),
-                sections::data(&r.data),
-                sections::model(r),
-                sections::timings(r),
-            ],
+            sections,
         }
     }
 }

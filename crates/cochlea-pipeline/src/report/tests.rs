@@ -74,6 +74,8 @@ fn fold(name: &str, conf: [[usize; 2]; 2]) -> FoldResult {
         },
         train_seconds: 1.5,
         member_accuracy: vec![],
+        events: vec![],
+        events_skipped: vec![],
     }
 }
 
@@ -127,6 +129,7 @@ fn run(folds: Vec<FoldResult>) -> RunResult {
             },
         ],
         final_model: None,
+        events: None,
     }
 }
 
@@ -148,6 +151,7 @@ fn preds() -> Vec<Prediction> {
             predicted: "b".into(),
             confidence: 0.9,
             proba: vec![0.1, 0.9],
+            span: None,
         },
         Prediction {
             path: PathBuf::from("dir/plain.wav"),
@@ -156,12 +160,19 @@ fn preds() -> Vec<Prediction> {
             predicted: "b".into(),
             confidence: 0.75,
             proba: vec![0.25, 0.75],
+            span: None,
         },
     ]
 }
 
 fn build(r: &RunResult) -> Report {
-    Report::build(r, &preds(), 10, Path::new("/cfg/run.toml"))
+    Report::build(
+        r,
+        &preds(),
+        10,
+        &crate::config::EventsConfig::default(),
+        Path::new("/cfg/run.toml"),
+    )
 }
 
 /// `(level, title)` of every `##`/`###` heading of a Markdown text.
@@ -327,6 +338,7 @@ fn several_folds_show_the_fold_of_a_mistake_and_macro_f1_over_folds() {
         &one,
         &preds()[..1],
         10,
+        &crate::config::EventsConfig::default(),
         Path::new("/cfg/run.toml"),
     ));
     assert!(
