@@ -156,6 +156,8 @@ pub fn run(cfg_path: &Path, cfg: &Config, opts: &RunOptions) -> Result<RunResult
         }
         findings.extend(f);
     }
+    let heard: Vec<&RecordingEvents> = results.iter().flat_map(|r| &r.events).collect();
+    findings.extend(doctor::event_checks(&heard, &p.classes));
     // A linear probe on the first fold tells "no signal between features and
     // labels" apart from "the network failed to learn it".
     let fi = prepare::fold_inputs(cfg, &p, &folds[0], frames)?;

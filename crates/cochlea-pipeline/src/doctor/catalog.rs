@@ -67,6 +67,8 @@ pub enum Check {
     DurationShortcut,
     /// `data.silence_clipping`
     SilenceClipping,
+    /// `events.no_background`
+    EventsNoBackground,
 }
 
 /// A check's row of the catalog.
@@ -360,11 +362,20 @@ const TABLE: [CheckInfo; Check::ALL.len()] = [
         "over 5 % of clips mostly silent or clipped",
         "Listen to a few: remove empty recordings and re-record or drop clipped ones.",
     ),
+    row(
+        "events.no_background",
+        Warn,
+        2.0,
+        "held-out recordings scored as events with no class for \"nothing here\"",
+        "no class makes no events (such as `background`) and the detected events cover over twice the annotated time of the held-out recordings",
+        "Give the model a class for the stretches between events: `data.background = true` \
+         (the unannotated parts) or `data.background_dir` (a folder of negative recordings).",
+    ),
 ];
 
 impl Check {
     /// Every check, in catalog order.
-    pub const ALL: [Check; 29] = [
+    pub const ALL: [Check; 30] = [
         Check::ResultChance,
         Check::ResultCollapse,
         Check::StuckLoss,
@@ -394,6 +405,7 @@ impl Check {
         Check::MixedFormats,
         Check::DurationShortcut,
         Check::SilenceClipping,
+        Check::EventsNoBackground,
     ];
 
     /// The check's row of the catalog.

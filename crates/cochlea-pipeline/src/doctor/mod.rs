@@ -7,7 +7,8 @@
 //! features ([`features`]) and the architecture ([`architecture`]); short
 //! probes ([`probes`]: a linear probe on pooled features, overfitting one
 //! batch, a few epochs at a few learning rates) look at learnability;
-//! [`training`] reads a finished run. Findings are ranked so the most
+//! [`training`] reads a finished run, [`events`] the events it found in
+//! held-out annotated recordings. Findings are ranked so the most
 //! likely cause of a bad result comes first.
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ use crate::metrics::argmax;
 pub mod architecture;
 pub mod catalog;
 pub mod data;
+pub mod events;
 pub mod features;
 pub mod leakage;
 pub mod probes;
@@ -30,6 +32,7 @@ pub mod training;
 pub use architecture::arch_checks;
 pub use catalog::Check;
 pub use data::data_checks;
+pub use events::event_checks;
 pub use features::feature_checks;
 pub use probes::{LrTrial, Probes, lr_checks, probe_checks};
 #[cfg(feature = "torch")]
