@@ -336,6 +336,8 @@ impl FoldJob<'_> {
         // Annotated recordings held out whole: the saved model listens to
         // each from start to end, as `pipeline detect` would.
         let (recordings, events_skipped) = held_out::recordings(&p.items, &p.classes, fold);
+        // The scores add to a finished fold; a failure to score leaves the
+        // fold as it is, with a warning.
         let events = if cfg.events.score && interrupted.is_none() && !recordings.is_empty() {
             held_out::detect_fold(
                 &self.dir.bundle(&fold.name),
@@ -343,7 +345,11 @@ impl FoldJob<'_> {
                 recordings,
                 &cfg.events,
                 self.opts.quiet,
-            )?
+            )
+            .unwrap_or_else(|e| {
+                eprintln!("warning: fold {}: events not scored: {e}", fold.name);
+                Vec::new()
+            })
         } else {
             Vec::new()
         };
