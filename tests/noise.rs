@@ -194,8 +194,7 @@ fn noise_keys_are_checked_and_a_data_clip_is_no_noise() {
     replica(&root);
     let err = |augment: &str| {
         Config::load(&config(tmp.path(), "bad", &root, "", augment))
-            .err()
-            .expect("rejected")
+            .expect_err("rejected")
             .to_string()
     };
     let e = err("background_noise_dir = \"no/such/folder\"");
