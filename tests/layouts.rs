@@ -450,6 +450,13 @@ fn init_detects_each_layout_and_its_config_runs() {
             "{name}:\n{text}"
         );
         assert!(text.contains("3 classes"), "{name}:\n{text}");
+        // Speech Commands' _background_noise_ is mixed into training clips;
+        // no other layout gets a noise folder.
+        assert_eq!(
+            text.contains("background_noise_dir = \"speech/_background_noise_\""),
+            name == "speech",
+            "{name}:\n{text}"
+        );
         // One short epoch: the config is accepted and trains. (Four groups
         // are few: init writes fixed epochs and no validation group.)
         assert!(epochs.is_match(&text), "{name}:\n{text}");

@@ -6,6 +6,8 @@
 //! messages that name the key; the network's shape arithmetic lives in
 //! [`crate::net`] (`NetConfig::validate`).
 
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
@@ -539,7 +541,26 @@ pub struct AugmentConfig {
     /// soft targets. 0 = off. Applied after the other augmentations and
     /// not subject to `probability`.
     pub mixup: f64,
+    /// A folder of background recordings (searched recursively, any format
+    /// the decoder reads) mixed into the *audio* of training clips before
+    /// features are computed: `background_noise_copies` noisy copies per training
+    /// clip beside the clean original. The pipeline does the mixing (this
+    /// crate knows no audio); relative paths are resolved against the
+    /// config file's folder. `None` = off.
+    pub background_noise_dir: Option<PathBuf>,
+    /// Signal-to-noise ratio of a noisy copy in dB, drawn uniformly from
+    /// `[low, high]` per copy: signal power (the clip's mean square) over
+    /// noise power. The default `[3, 30]` is audiomentations'
+    /// `AddBackgroundNoise` default, which scales the noise the same way.
+    pub background_noise_snr_db: [f64; 2],
+    /// Noisy copies made of each training clip when `background_noise_dir` is
+    /// set (the clean original stays). 0 turns the mixing off.
+    pub background_noise_copies: usize,
 }
+
+/// Largest `augment.background_noise_copies`: every copy is a featurised clip
+/// held in memory.
+pub const MAX_NOISE_COPIES: usize = 32;
 
 impl Default for AugmentConfig {
     fn default() -> Self {
@@ -556,6 +577,9 @@ impl Default for AugmentConfig {
             freq_warp_rows: 0,
             probability: 1.0,
             mixup: 0.0,
+            background_noise_dir: None,
+            background_noise_snr_db: [3.0, 30.0],
+            background_noise_copies: 1,
         }
     }
 }
@@ -589,6 +613,16 @@ impl AugmentConfig {
             || self.freq_warp.is_some()
     }
 
+    /// Noisy copies per training clip: `background_noise_copies` when
+    /// `background_noise_dir` is set, else 0.
+    pub fn noise_copies(&self) -> usize {
+        if self.background_noise_dir.is_some() {
+            self.background_noise_copies
+        } else {
+            0
+        }
+    }
+
     /// True when mixup is on (`mixup > 0`).
     pub fn mixup_enabled(&self) -> bool {
         self.mixup > 0.0
@@ -613,6 +647,17 @@ impl AugmentConfig {
         })?;
         check_range("noise_snr_db", self.noise_snr_db)?;
         check_range("gain_db", self.gain_db)?;
+        check_range(
+            "background_noise_snr_db",
+            Some(self.background_noise_snr_db),
+        )?;
+        check(self.background_noise_copies <= MAX_NOISE_COPIES, || {
+            format!(
+                "augment.background_noise_copies = {}: at most {MAX_NOISE_COPIES} \
+                 (each copy is a whole featurised clip held in memory)",
+                self.background_noise_copies
+            )
+        })?;
         for (key, range) in [
             ("time_stretch", self.time_stretch),
             ("freq_warp", self.freq_warp),

@@ -72,8 +72,9 @@ mod schedule;
 mod train;
 
 pub use config::{
-    Activation, AugmentConfig, BlockConfig, ClassWeights, DeviceChoice, Head, InitScheme, Monitor,
-    NetConfig, NetKind, Optimizer, Padding, PoolKind, Scheduler, TrainConfig,
+    Activation, AugmentConfig, BlockConfig, ClassWeights, DeviceChoice, Head, InitScheme,
+    MAX_NOISE_COPIES, Monitor, NetConfig, NetKind, Optimizer, Padding, PoolKind, Scheduler,
+    TrainConfig,
 };
 pub use epoch::{Control, EpochMetrics};
 pub use error::Error;

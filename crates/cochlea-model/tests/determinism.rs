@@ -31,6 +31,7 @@ fn run(seed: u64) -> (Vec<EpochMetrics>, Vec<f32>) {
         freq_warp_rows: 0,
         probability: 0.8,
         mixup: 0.3,
+        ..AugmentConfig::default()
     };
     let mut log = Vec::new();
     let mut on_epoch = recorder(&mut log);

@@ -44,6 +44,9 @@ pub struct Survey {
     pub durations: Vec<f64>,
     /// The annotation files found beside the audio, if any.
     pub annotations: Option<AnnotationFormat>,
+    /// Speech Commands' `_background_noise_` recordings, when there are
+    /// any: the config mixes them into training clips.
+    pub background_noise: Option<(PathBuf, usize)>,
 }
 
 /// Clips whose median duration is above this (seconds), several times a
@@ -108,6 +111,7 @@ fn survey_annotated(dir: &Path, format: AnnotationFormat) -> Result<Survey, Erro
         sample_rates,
         durations,
         annotations: Some(format),
+        background_noise: None,
     })
 }
 
@@ -194,6 +198,7 @@ pub fn survey(dir: &Path) -> Result<Survey, Error> {
         sample_rates,
         durations,
         annotations: None,
+        background_noise: None,
     })
 }
 
@@ -212,6 +217,10 @@ fn survey_layout(dir: &Path, layout: Layout, extensions: Vec<String>) -> Result<
     }
     let files: Vec<PathBuf> = ds.items.iter().map(|i| i.path.clone()).collect();
     let (sample_rates, durations) = rates_and_durations(&files);
+    let noise = match layout {
+        Layout::SpeechCommands => layouts::background_noise(&cfg.root, &cfg.extensions),
+        _ => Vec::new(),
+    };
     Ok(Survey {
         layout: Some(layout),
         stated_test: ds.items.iter().any(|i| i.split == Some(Part::Test)),
@@ -229,6 +238,8 @@ fn survey_layout(dir: &Path, layout: Layout, extensions: Vec<String>) -> Result<
         sample_rates,
         durations,
         annotations: None,
+        background_noise: (!noise.is_empty())
+            .then(|| (dir.join(layouts::BACKGROUND_NOISE), noise.len())),
     })
 }
 
@@ -412,6 +423,13 @@ pub fn starter_config(dir: &Path, s: &Survey, config_dir: &Path) -> String {
         t,
         "[train]\noptimizer = \"adam\"\nlr = 0.001\nweight_decay = 0.0001\nbatch_size = 64\n{stopping}\nseed = 0"
     );
+    if let Some((noise, n)) = &s.background_noise {
+        let _ = writeln!(
+            t,
+            "\n[augment]\n# The data set's {n} background noise recordings, mixed into one noisy copy of each\n# training clip at 3 to 30 dB SNR (docs/config.md, Background noise); never into\n# validation or test clips.\nbackground_noise_dir = {:?}",
+            pathdiff(noise, config_dir).to_string_lossy()
+        );
+    }
     t
 }
 
@@ -452,6 +470,7 @@ mod tests {
             sample_rates: BTreeMap::from([(8000, 600)]),
             durations: vec![0.5, 1.0],
             annotations: None,
+            background_noise: None,
         }
     }
 

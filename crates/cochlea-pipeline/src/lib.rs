@@ -34,6 +34,7 @@ pub mod glob;
 pub mod init;
 pub mod layouts;
 pub mod metrics;
+pub mod noise;
 pub mod normalize;
 pub mod prepare;
 pub mod progress;

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use cochlea_features::Extractor;
-#[cfg(feature = "torch")]
 use cochlea_features::FeatureMatrix;
 
 use crate::cache::Cache;
@@ -30,6 +29,10 @@ pub struct Prepared {
     pub items: Vec<Item>,
     /// Their features.
     pub extracted: Vec<Extracted>,
+    /// The features of each item's noisy copies (`noisy[i]` for item `i`;
+    /// all empty unless `augment.background_noise_dir` is set): training
+    /// sets take the copies of their own items only.
+    pub noisy: Vec<Vec<FeatureMatrix>>,
     /// The extractor used.
     pub extractor: Extractor,
     /// Data summary.
@@ -179,11 +182,15 @@ pub fn prepare_items(cfg: &Config, ds: dataset::Dataset, quiet: bool) -> Result<
         row_names: extractor.row_names().to_vec(),
         clip_frames: 0,
         hop_seconds,
+        noise: None,
     };
+    let (noisy, noise) = crate::noise::noisy_copies(cfg, &items, &extractor, quiet)?;
+    let summary = DataSummary { noise, ..summary };
     Ok(Prepared {
         classes: ds.classes,
         items,
         extracted,
+        noisy,
         extractor,
         summary,
     })
@@ -214,69 +221,85 @@ pub fn paths_hash(items: &[Item], idx: &[usize]) -> String {
     h.finalize().to_hex().to_string()
 }
 
+/// The clips of `idx` as (features, label), in order.
+pub fn clean_clips<'a>(p: &'a Prepared, idx: &[usize]) -> Vec<(&'a FeatureMatrix, i64)> {
+    idx.iter()
+        .map(|&i| (&p.extracted[i].features, p.items[i].label as i64))
+        .collect()
+}
+
+/// The clips of `idx`, then the noisy copies of each (item by item, copy
+/// by copy): a training set. Only the items of `idx` give copies, so a
+/// fold's training set holds no copy of a held-out clip.
+pub fn training_clips<'a>(p: &'a Prepared, idx: &[usize]) -> Vec<(&'a FeatureMatrix, i64)> {
+    let mut out = clean_clips(p, idx);
+    for &i in idx {
+        let label = p.items[i].label as i64;
+        out.extend(p.noisy.get(i).into_iter().flatten().map(|m| (m, label)));
+    }
+    out
+}
+
 #[cfg(feature = "torch")]
-/// Builds a model dataset of `idx` with `spec`.
+/// Builds a model dataset of `clips` with `spec`.
 fn model_data(
-    p: &Prepared,
-    idx: &[usize],
+    clips: &[(&FeatureMatrix, i64)],
     spec: &InputSpec,
 ) -> Result<cochlea_model::Dataset, Error> {
     let (rows, frames) = (spec.input_rows(), spec.input_frames());
-    let mut x = Vec::with_capacity(idx.len() * rows * frames);
-    let mut y = Vec::with_capacity(idx.len());
-    for &i in idx {
-        x.extend(spec.prepare(&p.extracted[i].features));
-        y.push(p.items[i].label as i64);
+    let mut x = Vec::with_capacity(clips.len() * rows * frames);
+    let mut y = Vec::with_capacity(clips.len());
+    for &(m, label) in clips {
+        x.extend(spec.prepare(m));
+        y.push(label);
     }
     Ok(cochlea_model::Dataset::new(x, y, rows, frames)?)
 }
 
 #[cfg(feature = "torch")]
-/// The training set of `idx` with its whole (normalized) clips, padded to
+/// The training set of `clips` with its whole (normalized) clips, padded to
 /// at least one input, for a fresh random crop of each every epoch; `x`
 /// holds the crops `spec` takes (centre or start).
 fn long_data(
-    p: &Prepared,
-    idx: &[usize],
+    clips: &[(&FeatureMatrix, i64)],
     spec: &InputSpec,
 ) -> Result<cochlea_model::Dataset, Error> {
     let mut long = cochlea_model::LongExamples {
         x: Vec::new(),
-        lens: Vec::with_capacity(idx.len()),
+        lens: Vec::with_capacity(clips.len()),
     };
-    for &i in idx {
-        let m = spec.normalizer.apply(&p.extracted[i].features);
+    for &(f, _) in clips {
+        let m = spec.normalizer.apply(f);
         let len = m.n_frames.max(spec.clip_frames);
         long.x
             .extend(crate::normalize::window(&m, 0, len, spec.pad));
         long.lens.push(len);
     }
-    Ok(model_data(p, idx, spec)?.with_long(long)?)
+    Ok(model_data(clips, spec)?.with_long(long)?)
 }
 
 #[cfg(feature = "torch")]
-/// Every window of every clip of `idx` (hop: half an input,
+/// Every window of every clip of `clips` (hop: half an input,
 /// `normalize::window_starts`) as an example of its clip's label; with
-/// `clips`, each window knows its clip, so a clip's prediction is the mean
-/// over its windows.
+/// `of_clip`, each window knows its clip, so a clip's prediction is the
+/// mean over its windows.
 fn window_data(
-    p: &Prepared,
-    idx: &[usize],
+    clips: &[(&FeatureMatrix, i64)],
+    rows: usize,
     spec: &InputSpec,
-    clips: bool,
+    of_clip: bool,
 ) -> Result<cochlea_model::Dataset, Error> {
-    let rows = p.extractor.n_rows();
     let (mut x, mut y, mut of) = (Vec::new(), Vec::new(), Vec::new());
-    for (c, &i) in idx.iter().enumerate() {
-        let m = spec.normalizer.apply(&p.extracted[i].features);
+    for (c, &(f, label)) in clips.iter().enumerate() {
+        let m = spec.normalizer.apply(f);
         for s in crate::normalize::window_starts(m.n_frames, spec.clip_frames) {
             x.extend(crate::normalize::window(&m, s, spec.clip_frames, spec.pad));
-            y.push(p.items[i].label as i64);
+            y.push(label);
             of.push(c);
         }
     }
     let d = cochlea_model::Dataset::new(x, y, rows, spec.clip_frames)?;
-    Ok(if clips { d.with_clips(of)? } else { d })
+    Ok(if of_clip { d.with_clips(of)? } else { d })
 }
 
 /// The dataset featurised and split: what both `run` and `doctor` start from.
@@ -320,7 +343,8 @@ pub struct FoldInputs {
 }
 
 #[cfg(feature = "torch")]
-/// Fits the normalizer on `fold.train` and builds the fold's datasets.
+/// Fits the normalizer on the clean clips of `fold.train` and builds the
+/// fold's datasets; the training set adds their noisy copies, if any.
 pub fn fold_inputs(
     cfg: &Config,
     p: &Prepared,
@@ -348,15 +372,23 @@ pub fn fold_inputs(
         normalizer,
     };
     let long = cfg.data.long_clips;
+    let rows = p.extractor.n_rows();
+    // The clean training clips and their noisy copies; a copy of a long
+    // clip is a long clip, cropped or windowed as its original.
+    let train_clips = training_clips(p, &fold.train);
     let train = match long {
-        LongClips::Crop => model_data(p, &fold.train, &spec)?,
-        LongClips::RandomCrop => long_data(p, &fold.train, &spec)?,
-        LongClips::Windows => window_data(p, &fold.train, &spec, false)?,
+        LongClips::Crop => model_data(&train_clips, &spec)?,
+        LongClips::RandomCrop => long_data(&train_clips, &spec)?,
+        LongClips::Windows => window_data(&train_clips, rows, &spec, false)?,
     };
-    // Held-out clips: one crop each, or the mean over all their windows.
-    let held_out = |idx: &[usize]| match long {
-        LongClips::Crop => model_data(p, idx, &spec),
-        LongClips::RandomCrop | LongClips::Windows => window_data(p, idx, &spec, true),
+    // Held-out clips, never a copy: one crop each, or the mean over all
+    // their windows.
+    let held_out = |idx: &[usize]| {
+        let clips = clean_clips(p, idx);
+        match long {
+            LongClips::Crop => model_data(&clips, &spec),
+            LongClips::RandomCrop | LongClips::Windows => window_data(&clips, rows, &spec, true),
+        }
     };
     let val = (!fold.val.is_empty())
         .then(|| held_out(&fold.val))

@@ -103,6 +103,26 @@ pub struct DataSummary {
     pub clip_frames: usize,
     /// Frame hop in seconds.
     pub hop_seconds: f64,
+    /// Noisy copies of the clips, when background noise was mixed in;
+    /// each fold trained on the copies of its training clips only.
+    #[serde(default)]
+    pub noise: Option<NoiseSummary>,
+}
+
+/// The background noise mixed into training clips
+/// (`augment.background_noise_dir`, module `noise`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NoiseSummary {
+    /// The folder of noise recordings.
+    pub dir: PathBuf,
+    /// Recordings that decoded.
+    pub recordings: usize,
+    /// Noisy copies per item.
+    pub copies_per_clip: usize,
+    /// Noisy copies made in all (training sets take those of their items).
+    pub copies: usize,
+    /// The SNR range in dB.
+    pub snr_db: [f64; 2],
 }
 
 /// Version of the `metrics.json` layout (docs/formats.md); raised when a

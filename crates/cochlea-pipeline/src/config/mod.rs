@@ -225,6 +225,7 @@ impl Config {
         self.data.background_dir = self.data.background_dir.as_deref().map(join);
         self.report.dir = join(&self.report.dir);
         self.cache.dir = self.cache.dir.as_deref().map(join);
+        self.augment.background_noise_dir = self.augment.background_noise_dir.as_deref().map(join);
     }
 
     /// Checks values that serde's types cannot; each message names the key.
@@ -284,6 +285,19 @@ impl Config {
             return Err("data.extensions: the list is empty; give e.g. [\"wav\"]".into());
         }
         d.validate_segments()?;
+        if let Some(n) = &self.augment.background_noise_dir
+            && !n.is_dir()
+        {
+            let what = if n.exists() {
+                "is not a folder"
+            } else {
+                "does not exist"
+            };
+            return Err(format!(
+                "augment.background_noise_dir: {} {what}",
+                n.display()
+            ));
+        }
         for (key, src) in [("data.label", &d.label), ("data.group", &d.group)] {
             match src {
                 FieldSource::Regex(re) => check_regex(key, re, true)?,

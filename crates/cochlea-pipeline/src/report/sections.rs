@@ -445,6 +445,17 @@ pub(super) fn data(d: &DataSummary) -> Section {
         d.cache_hits,
         d.files_used
     )))];
+    if let Some(n) = &d.noise {
+        blocks.push(Block::Paragraph(Text::plain(format!(
+            "Background noise: {} noisy copies ({} per clip) mixed from {} recordings of {} at {} to {} dB SNR; each fold trained on the copies of its training clips only, never validated or tested on one.",
+            n.copies,
+            n.copies_per_clip,
+            n.recordings,
+            n.dir.display(),
+            n.snr_db[0],
+            n.snr_db[1]
+        ))));
+    }
     let max_count = d.counts.iter().copied().max().unwrap_or(1).max(1) as f64;
     blocks.push(Block::Table(Table {
         caption: None,

@@ -100,6 +100,7 @@ fn run(folds: Vec<FoldResult>) -> RunResult {
             cache_hits: 0,
             row_names: vec!["mfcc0".into()],
             clip_frames: 10,
+            noise: None,
             hop_seconds: 0.01,
         },
         accuracy_mean_std: crate::results::mean_std(&acc),

@@ -182,7 +182,20 @@ impl Pool {
     }
 }
 
-/// Everything that changes a file's features.
+/// Everything that changes a file's features and its noisy copies'.
 fn setting(cfg: &Config) -> String {
-    extract::feature_key(&cfg.features, cfg.data.sample_rate)
+    let mut key = extract::feature_key(&cfg.features, cfg.data.sample_rate);
+    let a = &cfg.augment;
+    if let Some(dir) = &a.background_noise_dir
+        && a.background_noise_copies > 0
+    {
+        key.push_str(&format!(
+            " noise {} {:?} {} {}",
+            dir.display(),
+            a.background_noise_snr_db,
+            a.background_noise_copies,
+            crate::noise::run_seed(cfg)
+        ));
+    }
+    key
 }
