@@ -335,8 +335,16 @@ fn a_run_scores_its_held_out_recordings_as_events() {
     // The report draws the timelines; events.csv lists both sides; the
     // predictions name each segment's times.
     let html = std::fs::read_to_string(run.join("report.html")).unwrap();
-    assert!(html.contains("id=\"events\""), "no events section");
-    assert!(html.matches("<svg").count() >= 12 + 1, "timelines drawn");
+    let section = html
+        .split("<section id=\"events\">")
+        .nth(1)
+        .expect("an events section")
+        .split("</section>")
+        .next()
+        .unwrap();
+    // `[events] timelines` (12) of the 16 recordings, the most errors first.
+    assert_eq!(section.matches("<svg").count(), 12, "timelines drawn");
+    assert!(section.contains("12 of 16 recordings"), "{section}");
     let csv = std::fs::read_to_string(run.join("events.csv")).unwrap();
     assert!(csv.starts_with("path,fold,source,start,end,label,confidence\n"));
     assert_eq!(csv.matches(",annotated,").count(), 48);
