@@ -102,6 +102,20 @@ fn config(dir: &Path, data: &str, split: &str, epochs: usize) -> PathBuf {
     )
 }
 
+/// `pipeline run -q CFG`, whose runs go to `DIR/runs`: the run directory
+/// and its `metrics.json`.
+fn run_once(dir: &Path, cfg: &Path) -> (PathBuf, serde_json::Value) {
+    ok(&pipeline(&["run", "-q", cfg.to_str().unwrap()]));
+    let run = std::fs::read_dir(dir.join("runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let m = serde_json::from_slice(&std::fs::read(run.join("metrics.json")).unwrap()).unwrap();
+    (run, m)
+}
+
 /// A recording made here: its path, the span of each word and its label.
 type Recording = (PathBuf, Vec<(f64, f64)>, Vec<&'static str>);
 
@@ -241,15 +255,7 @@ fn raven_annotations_train_a_model_that_beats_chance_on_held_out_files() {
     // Each selection once (Raven lists it per view), three per file.
     assert_eq!(ds.items.len(), 60);
     assert_eq!(ds.classes, ["one", "two", "zero"]);
-    ok(&pipeline(&["run", "-q", cfg.to_str().unwrap()]));
-    let run = std::fs::read_dir(dir.path().join("runs"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let m: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(run.join("metrics.json")).unwrap()).unwrap();
+    let (_, m) = run_once(dir.path(), &cfg);
     let fold = &m["folds"][0];
     // The file is the group: no recording on two sides.
     let side = |k: usize| -> BTreeSet<String> {
@@ -279,15 +285,7 @@ fn a_run_scores_its_held_out_recordings_as_events() {
         "strategy = \"group-kfold\"\nfolds = 4\nval_fraction = 0.15",
         25,
     );
-    ok(&pipeline(&["run", "-q", cfg.to_str().unwrap()]));
-    let run = std::fs::read_dir(dir.path().join("runs"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let m: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(run.join("metrics.json")).unwrap()).unwrap();
+    let (run, m) = run_once(dir.path(), &cfg);
     // Every recording is held out by exactly one fold and listened to whole,
     // its three words the reference and background never an event.
     let mut heard = BTreeSet::new();

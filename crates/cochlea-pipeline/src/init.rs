@@ -419,9 +419,15 @@ pub fn starter_config(dir: &Path, s: &Survey, config_dir: &Path) -> String {
     } else {
         "epochs = 40\nscheduler = \"cosine\"\nearly_stopping = 10"
     };
+    // Batches small enough that an epoch takes at least 16 steps of the
+    // training part (test 20 %, validation 10 % of the rest), at most 64.
+    let examples: usize = s.classes.values().sum();
+    let n_train = (examples as f64 * 0.8 * (1.0 - val_fraction)) as usize;
+    let batch = batch_size(n_train);
     let _ = writeln!(
         t,
-        "[train]\noptimizer = \"adam\"\nlr = 0.001\nweight_decay = 0.0001\nbatch_size = 64\n{stopping}\nseed = 0"
+        "[train]\noptimizer = \"adam\"\nlr = 0.001\nweight_decay = 0.0001\n# About {n_train} training examples: batches of {batch} make {} steps per epoch.\nbatch_size = {batch}\n{stopping}\nseed = 0",
+        n_train.div_ceil(batch)
     );
     if let Some((noise, n)) = &s.background_noise {
         let _ = writeln!(
@@ -431,6 +437,17 @@ pub fn starter_config(dir: &Path, s: &Survey, config_dir: &Path) -> String {
         );
     }
     t
+}
+
+/// The starter batch size for `n_train` training examples: 64, halved (to
+/// 16 at the least) until an epoch takes at least 16 steps, so that a small
+/// data set still gets a few hundred updates over the epochs.
+pub fn batch_size(n_train: usize) -> usize {
+    let mut b = 64;
+    while b > 16 && n_train < 16 * b {
+        b /= 2;
+    }
+    b
 }
 
 /// `path` relative to `base` when both are relative or share a prefix.
@@ -476,6 +493,17 @@ mod tests {
 
     fn parse(text: &str) -> crate::Config {
         crate::Config::parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+    }
+
+    #[test]
+    fn batches_shrink_until_an_epoch_has_16_steps() {
+        // FSDD-sized sets keep 64; hundreds of clips get 32 or 16.
+        assert_eq!(batch_size(2160), 64);
+        assert_eq!(batch_size(1024), 64);
+        assert_eq!(batch_size(1023), 32);
+        assert_eq!(batch_size(518), 32);
+        assert_eq!(batch_size(432), 16);
+        assert_eq!(batch_size(40), 16);
     }
 
     #[test]
