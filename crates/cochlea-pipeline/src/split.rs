@@ -58,6 +58,9 @@ pub fn make_folds(cfg: &SplitConfig, items: &[Item]) -> Result<Vec<Fold>, Error>
         cfg.strategy,
         Strategy::Group | Strategy::GroupKfold | Strategy::LeaveOneGroupOut
     );
+    if grouped && items.iter().all(|i| i.group.is_empty()) {
+        return Err(Error::Split(crate::config::no_groups(cfg.strategy)));
+    }
     let tests: Vec<(String, Vec<usize>)> = match cfg.strategy {
         Strategy::Stratified => vec![(
             "main".into(),
@@ -304,6 +307,30 @@ mod tests {
 
     fn groups(items: &[Item], idx: &[usize]) -> HashSet<String> {
         idx.iter().map(|&i| items[i].group.clone()).collect()
+    }
+
+    #[test]
+    fn group_strategies_need_groups_and_segments_bring_their_file() {
+        let mut v = items(2, 4, 3);
+        for it in &mut v {
+            it.group.clear();
+        }
+        let cfg = SplitConfig {
+            strategy: Strategy::GroupKfold,
+            folds: 2,
+            ..SplitConfig::default()
+        };
+        let e = make_folds(&cfg, &v).unwrap_err().to_string();
+        assert!(e.contains("data.group") && e.contains("group-kfold"), "{e}");
+        // Segments whose group is their file split by file.
+        for (k, it) in v.iter_mut().enumerate() {
+            it.span = Some((0.0, 1.0));
+            it.group = format!("rec{}", k % 6);
+        }
+        let folds = make_folds(&cfg, &v).unwrap();
+        for f in &folds {
+            assert!(groups(&v, &f.train).is_disjoint(&groups(&v, &f.test)));
+        }
     }
 
     #[test]

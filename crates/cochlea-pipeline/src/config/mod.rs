@@ -354,11 +354,10 @@ impl Config {
             s.strategy,
             Strategy::Group | Strategy::GroupKfold | Strategy::LeaveOneGroupOut
         );
-        if group_aware && !d.has_groups() {
-            return Err(format!(
-                "data.group: split.strategy = \"{}\" needs a group source (\"folder\", {{ regex = '...' }} or \"manifest\")",
-                strategy_name(s.strategy)
-            ));
+        // A manifest may list segments, whose file is their group: known
+        // once it is read (`split::make_folds` checks it then).
+        if group_aware && !d.has_groups() && d.manifest.is_none() {
+            return Err(no_groups(s.strategy));
         }
         self.tune.validate(self)?;
         self.events.validate()?;
@@ -426,6 +425,14 @@ fn clean(p: &Path) -> PathBuf {
     } else {
         out.iter().collect()
     }
+}
+
+/// The message for a group-aware strategy without groups, naming the key.
+pub fn no_groups(strategy: Strategy) -> String {
+    format!(
+        "data.group: split.strategy = \"{}\" needs a group source (\"folder\", {{ regex = '...' }} or \"manifest\"), or segments (annotations, or a manifest with start and end columns), whose file is their group",
+        strategy_name(strategy)
+    )
 }
 
 /// The TOML spelling of a split strategy.
