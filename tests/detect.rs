@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use cochlea_pipeline::detect::read_annotations;
 
 mod util;
-use util::{Small, ok, pipeline, project, small_config};
+use util::{Small, ok, pipeline, project, small_config, write_wav};
 
 const RATE: u32 = 8000;
 const WORDS: [&str; 3] = ["3", "5", "7"];
@@ -30,21 +30,6 @@ impl Noise {
         self.0 ^= self.0 << 17;
         (self.0 >> 40) as f32 / (1u64 << 23) as f32 - 1.0
     }
-}
-
-fn write_wav(path: &Path, samples: &[f32]) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: RATE,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for s in samples {
-        w.write_sample((s.clamp(-1.0, 1.0) * 32767.0).round() as i16)
-            .unwrap();
-    }
-    w.finalize().unwrap();
 }
 
 fn read_wav(path: &Path) -> Vec<f32> {
@@ -81,7 +66,7 @@ fn setup() -> &'static Path {
             let level = 0.0003 * 1.1f32.powi(i % 40);
             let len = 4000 + (i as usize * 97) % 4000;
             let x: Vec<f32> = (0..len).map(|_| level * n.next()).collect();
-            write_wav(&train.join(format!("background/bg_{i:02}.wav")), &x);
+            write_wav(&train.join(format!("background/bg_{i:02}.wav")), RATE, &x);
         }
         let cfg = small_config(
             &dir,
@@ -153,7 +138,7 @@ fn make_recording(dir: &Path) {
         let (s, e) = voiced(&c);
         truth.push_str(&format!("long.wav,{:.4},{:.4},{label}\n", at + s, at + e));
     }
-    write_wav(&dir.join("long.wav"), &x);
+    write_wav(&dir.join("long.wav"), RATE, &x);
     std::fs::write(dir.join("truth.csv"), truth).unwrap();
 }
 

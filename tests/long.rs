@@ -13,7 +13,7 @@ use cochlea_pipeline::dataset::{BACKGROUND, discover};
 use cochlea_pipeline::prepare;
 
 mod util;
-use util::{Small, ok, pipeline, small_config};
+use util::{Small, ok, pipeline, small_config, write_pcm16};
 
 const RATE: u32 = 8000;
 const VOICES: [&str; 10] = [
@@ -55,18 +55,11 @@ fn long_file(path: &Path, secs: f64, seed: u64, words: &[(Vec<i16>, f64)]) -> Ve
         }
         spans.push((*start, start + w.len() as f64 / f64::from(RATE)));
     }
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: RATE,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for v in x {
-        w.write_sample(v.clamp(-32768, 32767) as i16).unwrap();
-    }
-    w.finalize().unwrap();
+    write_pcm16(
+        path,
+        RATE,
+        x.into_iter().map(|v| v.clamp(-32768, 32767) as i16),
+    );
     spans
 }
 

@@ -10,27 +10,10 @@ use std::path::{Path, PathBuf};
 
 use cochlea_pipeline::Config;
 use cochlea_pipeline::prepare;
-use util::{Small, ok, pipeline, project, small_config};
+use util::{Small, ok, pipeline, project, small_config, write_wav};
 
 const VOICES: [&str; 4] = ["carf1", "f2", "m1", "usm2"];
 const WORDS: [&str; 3] = ["zero", "one", "two"];
-
-/// A 16-bit mono WAV at 8 kHz.
-fn wav(path: &Path, samples: &[f32]) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 8000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for &s in samples {
-        w.write_sample((s.clamp(-1.0, 1.0) * 32767.0) as i16)
-            .unwrap();
-    }
-    w.finalize().unwrap();
-}
 
 /// Uniform white noise (xorshift, seeded) and its running sum, leaky so it
 /// stays bounded: a brown noise.
@@ -82,8 +65,8 @@ fn replica(root: &Path) {
     std::fs::write(root.join("testing_list.txt"), test).unwrap();
     let (white, brown) = noises(24_000, 7);
     let bg = root.join("_background_noise_");
-    wav(&bg.join("white_noise.wav"), &white);
-    wav(&bg.join("brown/brown_noise.wav"), &brown[..800]);
+    write_wav(&bg.join("white_noise.wav"), 8000, &white);
+    write_wav(&bg.join("brown/brown_noise.wav"), 8000, &brown[..800]);
     std::fs::write(bg.join("broken.wav"), b"RIFF not really a wave").unwrap();
     std::fs::write(bg.join("README.md"), "noise\n").unwrap();
 }

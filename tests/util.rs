@@ -1,6 +1,6 @@
 //! What the end-to-end tests of the `pipeline` binary share: where the
-//! project is, how the binary is called, and the check that it succeeded.
-//! Each test file uses some of them.
+//! project is, how the binary is called, the check that it succeeded, and
+//! how a test writes its audio. Each test file uses some of them.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -138,4 +138,31 @@ dir = "{runs}"
     let path = dir.join(format!("{}.toml", c.name));
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// A 16-bit mono WAV of `samples` at `rate`, its folder made first.
+pub fn write_pcm16(path: &Path, rate: u32, samples: impl IntoIterator<Item = i16>) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for s in samples {
+        w.write_sample(s).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+/// [`write_pcm16`] of samples in [-1, 1] (clipped, rounded to 16 bits).
+pub fn write_wav(path: &Path, rate: u32, samples: &[f32]) {
+    write_pcm16(
+        path,
+        rate,
+        samples
+            .iter()
+            .map(|s| (s.clamp(-1.0, 1.0) * 32767.0).round() as i16),
+    );
 }

@@ -76,16 +76,22 @@ pub struct ClipInfo {
     pub non_finite_replaced: u64,
 }
 
-/// Decode the file at `path` to mono at `target_sr` Hz.
-pub fn decode_file(path: &Path, target_sr: u32) -> Result<Clip, Error> {
+/// The file at `path`, opened, and its length: one open and one fstat, as
+/// `fs::read` does, for either way of reading.
+fn open(path: &Path) -> Result<(fs::File, u64), Error> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
     };
-    let ext = path.extension().and_then(|e| e.to_str());
-    // One open and one fstat, as `fs::read` does, for either way of reading.
-    let mut file = fs::File::open(path).map_err(io)?;
+    let file = fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
+    Ok((file, len))
+}
+
+/// Decode the file at `path` to mono at `target_sr` Hz.
+pub fn decode_file(path: &Path, target_sr: u32) -> Result<Clip, Error> {
+    let (mut file, len) = open(path)?;
+    let ext = path.extension().and_then(|e| e.to_str());
     if len > STREAM_ABOVE {
         // Read from the file as decoding goes: the bytes of a long recording
         // are never held. Its WAV headers are settled on the bytes symphonia's
@@ -97,7 +103,10 @@ pub fn decode_file(path: &Path, target_sr: u32) -> Result<Clip, Error> {
     }
     // Whole-file reads: clips are small, and one read beats many buffered ones.
     let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
-    file.read_to_end(&mut bytes).map_err(io)?;
+    file.read_to_end(&mut bytes).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     decode_source(Cow::Owned(bytes), ext, target_sr, path)
 }
 
@@ -263,13 +272,8 @@ pub fn decode_file_each(
     target_sr: u32,
     sink: &mut dyn FnMut(&[f32]),
 ) -> Result<StreamInfo, Error> {
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let (mut file, len) = open(path)?;
     let ext = path.extension().and_then(|e| e.to_str());
-    let mut file = fs::File::open(path).map_err(io)?;
-    let len = file.metadata().map_err(io)?.len();
     if len == 0 {
         return Err(Error::Malformed {
             path: path.to_path_buf(),

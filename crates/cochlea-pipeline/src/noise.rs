@@ -131,13 +131,11 @@ pub fn mix(clip: &[f32], noise: &[f32], offset: usize, snr_db: f64) -> Vec<f32> 
     if ps == 0.0 || noise.is_empty() {
         return clip.to_vec();
     }
+    // Read by index: skipping along a cycled iterator would step through
+    // the recording up to the offset for every copy.
     let start = offset % noise.len();
-    let seg: Vec<f32> = noise
-        .iter()
-        .cycle()
-        .skip(start)
-        .take(clip.len())
-        .copied()
+    let seg: Vec<f32> = (0..clip.len())
+        .map(|k| noise[(start + k) % noise.len()])
         .collect();
     let pn = mean_square(&seg);
     if pn == 0.0 {

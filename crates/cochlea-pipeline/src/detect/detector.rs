@@ -33,6 +33,22 @@ pub fn window_samples(m: &LoadedModel, frames: usize) -> usize {
     lo
 }
 
+/// The hop in samples for `hop_s` seconds between window starts, by
+/// default a quarter of the model's window; `Err` gives the valid range
+/// when `hop_s` is not in (0, window].
+pub fn hop_samples(m: &LoadedModel, hop_s: Option<f64>) -> Result<usize, String> {
+    let window = window_samples(m, m.input.clip_frames);
+    let rate = f64::from(m.input.sample_rate);
+    let window_s = window as f64 / rate;
+    let hop_s = hop_s.unwrap_or(window_s / 4.0);
+    if !(hop_s.is_finite() && hop_s > 0.0 && hop_s <= window_s + 1e-9) {
+        return Err(format!(
+            "{hop_s}: seconds between 0 and the model's window ({window_s:.3} s)"
+        ));
+    }
+    Ok(((hop_s * rate).round() as usize).clamp(1, window))
+}
+
 /// Every window's extent `[start, end)` in seconds and its class
 /// probabilities.
 pub type Trace = Vec<(f64, f64, Vec<f32>)>;

@@ -67,25 +67,40 @@ pub fn evaluate(
     params: EventParams,
     time_resolution: f64,
 ) -> Evaluation {
-    let pairs: Vec<(Vec<Event>, Vec<Event>)> = detected
+    let recordings: Vec<(PathBuf, Vec<Event>, Vec<Event>)> = detected
         .iter()
-        .map(|(p, d)| (reference_for(p, annotations), by_onset(d.clone())))
+        .map(|(p, d)| {
+            (
+                p.clone(),
+                reference_for(p, annotations),
+                by_onset(d.clone()),
+            )
+        })
         .collect();
-    let unannotated = detected
+    evaluate_recordings(&recordings, params, time_resolution)
+}
+
+/// Scores recordings given as (path, reference events, detected events),
+/// each list by onset.
+pub fn evaluate_recordings(
+    recordings: &[(PathBuf, Vec<Event>, Vec<Event>)],
+    params: EventParams,
+    time_resolution: f64,
+) -> Evaluation {
+    let unannotated = recordings
         .iter()
-        .zip(&pairs)
-        .filter(|(_, (r, _))| r.is_empty())
-        .map(|((p, _), _)| p.clone())
+        .filter(|(_, r, _)| r.is_empty())
+        .map(|(p, _, _)| p.clone())
         .collect();
-    let mut labels: Vec<String> = pairs
+    let mut labels: Vec<String> = recordings
         .iter()
-        .flat_map(|(r, d)| r.iter().chain(d).map(|e| e.label.clone()))
+        .flat_map(|(_, r, d)| r.iter().chain(d).map(|e| e.label.clone()))
         .collect();
     labels.sort();
     labels.dedup();
     let mut ev = EventBased::new(&labels, params);
     let mut seg = SegmentBased::new(&labels, time_resolution);
-    for (r, d) in &pairs {
+    for (_, r, d) in recordings {
         ev.evaluate(r, d);
         seg.evaluate(r, d);
     }
@@ -94,7 +109,7 @@ pub fn evaluate(
         segment_based: seg.results(),
         params,
         time_resolution,
-        files: detected.len(),
+        files: recordings.len(),
         labels,
         unannotated,
     }

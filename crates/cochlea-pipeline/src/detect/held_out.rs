@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::Event;
 use super::evaluate::{self, Evaluation};
 use super::metrics::EventParams;
-use super::options::DEFAULT_IGNORE;
+use super::options::makes_no_events;
 use crate::config::EventsConfig;
 use crate::dataset::Item;
 use crate::split::Fold;
@@ -39,13 +39,6 @@ pub struct RecordingEvents {
     pub reference: Vec<Event>,
     /// Detected events, by onset.
     pub detected: Vec<Event>,
-}
-
-/// A class whose examples are no events: one of [`DEFAULT_IGNORE`]
-/// (`background`, `noise`, `_silence_`, ...), compared without case, as
-/// `pipeline detect` decides by default.
-pub fn makes_no_events(class: &str) -> bool {
-    DEFAULT_IGNORE.iter().any(|d| d.eq_ignore_ascii_case(class))
 }
 
 /// The recordings `fold` holds out whole, each with its reference events,
@@ -104,30 +97,15 @@ pub fn recordings(
 
 /// The scores of every recording of a run (each fold's, pooled).
 pub fn score(recs: &[RecordingEvents], cfg: &EventsConfig) -> Evaluation {
-    let detected: Vec<(PathBuf, Vec<Event>)> = recs
+    let recordings: Vec<(PathBuf, Vec<Event>, Vec<Event>)> = recs
         .iter()
-        .map(|r| (r.path.clone(), r.detected.clone()))
+        .map(|r| (r.path.clone(), r.reference.clone(), r.detected.clone()))
         .collect();
-    // Annotations keyed by recording (and fold, should one recording be
-    // held out twice): `evaluate` pairs them by path.
-    let annotations: Vec<crate::annotations::Annotation> = recs
-        .iter()
-        .flat_map(|r| {
-            r.reference.iter().map(|e| crate::annotations::Annotation {
-                path: r.path.clone(),
-                start: e.start,
-                end: e.end,
-                label: e.label.clone(),
-            })
-        })
-        .collect();
-    evaluate::evaluate(
-        &detected,
-        &annotations,
+    evaluate::evaluate_recordings(
+        &recordings,
         EventParams {
             t_collar: cfg.t_collar,
-            percentage_of_length: 0.5,
-            evaluate_offset: false,
+            ..EventParams::default()
         },
         cfg.segment,
     )
@@ -158,14 +136,8 @@ pub fn detect_fold(
         min_duration: cfg.min_duration,
     }
     .resolve(&m.classes)?;
-    let window = detector::window_samples(&m, m.input.clip_frames);
-    let rate = f64::from(m.input.sample_rate);
-    let hop_s = if cfg.hop > 0.0 {
-        cfg.hop
-    } else {
-        window as f64 / rate / 4.0
-    };
-    let hop = ((hop_s * rate).round() as usize).clamp(1, window);
+    let hop = detector::hop_samples(&m, (cfg.hop > 0.0).then_some(cfg.hop))
+        .map_err(|e| crate::error::Error::Data(format!("events.hop {e}")))?;
     let job = Job {
         model: &m,
         hop,

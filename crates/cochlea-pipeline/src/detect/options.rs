@@ -23,6 +23,14 @@ pub const DEFAULT_IGNORE: [&str; 7] = [
     "_unknown_",
 ];
 
+/// A class named as data sets name their background or non-target class
+/// (one of [`DEFAULT_IGNORE`], compared without case): it makes no events
+/// unless `--ignore` says otherwise, and its annotated segments are no
+/// events when a run scores held-out recordings.
+pub fn makes_no_events(class: &str) -> bool {
+    DEFAULT_IGNORE.iter().any(|d| d.eq_ignore_ascii_case(class))
+}
+
 /// What the user asked for, before it meets the model.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
@@ -108,11 +116,7 @@ impl Settings {
                 .map(|c| find("--ignore", c.trim()))
                 .collect::<Result<_, _>>()?,
             None => (0..classes.len())
-                .filter(|&i| {
-                    DEFAULT_IGNORE
-                        .iter()
-                        .any(|d| d.eq_ignore_ascii_case(&classes[i]))
-                })
+                .filter(|&i| makes_no_events(&classes[i]))
                 .collect(),
         };
         for &i in &ignored {

@@ -4,7 +4,8 @@
 //! stretches between the annotated ones.
 
 use super::{Check, Finding};
-use crate::detect::held_out::{RecordingEvents, makes_no_events};
+use crate::detect::held_out::RecordingEvents;
+use crate::detect::options::makes_no_events;
 
 /// Seconds covered by `events` (their union, per recording).
 fn covered(events: &[crate::detect::Event]) -> f64 {

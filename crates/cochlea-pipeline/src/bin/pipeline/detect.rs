@@ -49,11 +49,7 @@ pub fn detect(a: DetectArgs, quiet: bool, threads: Option<usize>) -> Result<Exit
     let rate = m.input.sample_rate;
     let window = detector::window_samples(&m, m.input.clip_frames);
     let window_s = window as f64 / f64::from(rate);
-    let hop_s = a.hop.unwrap_or(window_s / 4.0);
-    if !(hop_s.is_finite() && hop_s > 0.0 && hop_s <= window_s + 1e-9) {
-        bail!("--hop {hop_s}: seconds between 0 and the model's window ({window_s:.3} s)");
-    }
-    let hop = ((hop_s * f64::from(rate)).round() as usize).clamp(1, window);
+    let hop = detector::hop_samples(&m, a.hop).map_err(|e| anyhow::anyhow!("--hop {e}"))?;
     let ignored: Vec<&str> = m
         .classes
         .iter()
